@@ -1,0 +1,5 @@
+import sys
+
+from colorlab.cli import main
+
+sys.exit(main())

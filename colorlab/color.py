@@ -1,0 +1,242 @@
+"""Colour spaces for colorization: sRGB <-> CIE Lab, normalization schemes, L/ab split and merge.
+
+All functions take and return torch tensors, channel-first, with any number of leading
+dimensions (``(3, H, W)``, ``(N, 3, H, W)``, ...), in float32 or float64, on any device.
+
+The conventions are those of :func:`skimage.color.rgb2lab` / :func:`skimage.color.lab2rgb`:
+sRGB primaries, the sRGB transfer function, D65 white point (2° observer), and the CIE 1976
+``L*a*b*`` formulas with the linear segment below ``(6/29)**3``. Lab units: ``L`` in ``[0, 100]``,
+``a`` and ``b`` roughly in ``[-128, 127]`` (the sRGB gamut reaches about ``[-86, 98]`` for ``a``
+and ``[-108, 95]`` for ``b``).
+
+Every branch point uses a clamped input in the branch that is not taken, so gradients are finite
+everywhere, black included.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+
+__all__ = [
+    "XYZ_FROM_RGB",
+    "D65_WHITE",
+    "srgb_to_linear",
+    "linear_to_srgb",
+    "rgb_to_lab",
+    "lab_to_rgb",
+    "rgb_to_l_ab",
+    "l_ab_to_rgb",
+    "normalize_l_zhang",
+    "denormalize_l_zhang",
+    "normalize_l_pix2pix",
+    "denormalize_l_pix2pix",
+    "normalize_ab",
+    "denormalize_ab",
+    "normalize_lab",
+    "denormalize_lab",
+    "Scheme",
+    "SCHEMES",
+]
+
+#: sRGB (linear) -> CIE XYZ, the matrix skimage uses (IEC 61966-2-1 rounded to 6 digits).
+XYZ_FROM_RGB = (
+    (0.412453, 0.357580, 0.180423),
+    (0.212671, 0.715160, 0.072169),
+    (0.019334, 0.119193, 0.950227),
+)
+#: Reference white D65, 2° observer (X, Y, Z), as in skimage.
+D65_WHITE = (0.95047, 1.0, 1.08883)
+
+_EPSILON = 0.008856  # (6/29)**3 rounded as in skimage
+_KAPPA = 7.787  # (29/6)**2 / 3 rounded as in skimage
+_LAB_OFFSET = 16.0 / 116.0
+_INV_THRESHOLD = 0.2068966  # cbrt(_EPSILON), as in skimage's lab2xyz
+
+
+def _check_channels(image: torch.Tensor, name: str) -> None:
+    if not isinstance(image, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(image).__name__}")
+    if image.dim() < 3 or image.shape[-3] != 3:
+        raise ValueError(f"{name} must have shape (..., 3, H, W), got {tuple(image.shape)}")
+    if not image.is_floating_point():
+        raise TypeError(f"{name} must be float32 or float64, got {image.dtype}")
+
+
+def _matrix(rows, like: torch.Tensor) -> torch.Tensor:
+    return torch.tensor(rows, dtype=torch.float64).to(device=like.device, dtype=like.dtype)
+
+
+def _apply_matrix(matrix: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+    """Multiply every pixel's 3-vector by ``matrix``: ``(3, 3) x (..., 3, H, W) -> (..., 3, H, W)``."""
+    return torch.einsum("ij,...jhw->...ihw", matrix, image)
+
+
+def _white(like: torch.Tensor) -> torch.Tensor:
+    return _matrix(D65_WHITE, like).view(3, 1, 1)
+
+
+def srgb_to_linear(rgb: torch.Tensor) -> torch.Tensor:
+    """Undo the sRGB transfer function ("gamma").
+
+    Args:
+        rgb: any shape, float, sRGB values (normally in ``[0, 1]``).
+
+    Returns:
+        Linear-light values, same shape and dtype.
+    """
+    power = ((rgb.clamp(min=0.04045) + 0.055) / 1.055) ** 2.4
+    return torch.where(rgb > 0.04045, power, rgb / 12.92)
+
+
+def linear_to_srgb(linear: torch.Tensor) -> torch.Tensor:
+    """Apply the sRGB transfer function (inverse of :func:`srgb_to_linear`), without clipping."""
+    power = 1.055 * linear.clamp(min=0.0031308) ** (1 / 2.4) - 0.055
+    return torch.where(linear > 0.0031308, power, linear * 12.92)
+
+
+def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
+    """Convert sRGB to CIE Lab (D65), like :func:`skimage.color.rgb2lab`.
+
+    Args:
+        rgb: ``(..., 3, H, W)`` float32/float64 in ``[0, 1]``.
+
+    Returns:
+        lab: ``(..., 3, H, W)``, same dtype and device; ``L`` in ``[0, 100]``, ``a, b`` in Lab units.
+    """
+    _check_channels(rgb, "rgb")
+    xyz = _apply_matrix(_matrix(XYZ_FROM_RGB, rgb), srgb_to_linear(rgb))
+    xyz = xyz / _white(rgb)
+    f = torch.where(xyz > _EPSILON, xyz.clamp(min=_EPSILON) ** (1.0 / 3.0), _KAPPA * xyz + _LAB_OFFSET)
+    fx, fy, fz = f.unbind(dim=-3)
+    lightness = 116.0 * fy - 16.0
+    a = 500.0 * (fx - fy)
+    b = 200.0 * (fy - fz)
+    return torch.stack((lightness, a, b), dim=-3)
+
+
+def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
+    """Convert CIE Lab (D65) to sRGB, like :func:`skimage.color.lab2rgb`, clipped to the gamut.
+
+    Out-of-gamut colours are clipped per channel to ``[0, 1]`` (as skimage does), silently: no
+    warning is printed, and the result is always finite.
+
+    Args:
+        lab: ``(..., 3, H, W)`` float32/float64; ``L`` in ``[0, 100]``, ``a, b`` in Lab units.
+
+    Returns:
+        rgb: ``(..., 3, H, W)``, same dtype and device, in ``[0, 1]``.
+    """
+    _check_channels(lab, "lab")
+    lightness, a, b = lab.unbind(dim=-3)
+    fy = (lightness + 16.0) / 116.0
+    fx = a / 500.0 + fy
+    fz = (fy - b / 200.0).clamp(min=0.0)  # skimage sets negative z to 0
+    f = torch.stack((fx, fy, fz), dim=-3)
+    xyz = torch.where(f > _INV_THRESHOLD, f.clamp(min=_INV_THRESHOLD) ** 3, (f - _LAB_OFFSET) / _KAPPA)
+    xyz = xyz * _white(lab)
+    linear = _apply_matrix(torch.linalg.inv(_matrix(XYZ_FROM_RGB, lab).double()).to(lab.dtype), xyz)
+    return linear_to_srgb(linear).clamp(0.0, 1.0).nan_to_num(0.0)
+
+
+def rgb_to_l_ab(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split an sRGB batch into lightness and colour.
+
+    Args:
+        rgb: ``(..., 3, H, W)`` float in ``[0, 1]``.
+
+    Returns:
+        ``(l, ab)``: ``l`` is ``(..., 1, H, W)`` in ``[0, 100]``, ``ab`` is ``(..., 2, H, W)`` in Lab units.
+    """
+    lab = rgb_to_lab(rgb)
+    return lab[..., :1, :, :], lab[..., 1:, :, :]
+
+
+def l_ab_to_rgb(l: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:  # noqa: E741
+    """Merge lightness and colour back to sRGB (inverse of :func:`rgb_to_l_ab`).
+
+    Args:
+        l: ``(..., 1, H, W)`` in ``[0, 100]``.
+        ab: ``(..., 2, H, W)`` in Lab units, same spatial size as ``l``.
+
+    Returns:
+        rgb: ``(..., 3, H, W)`` in ``[0, 1]`` (out-of-gamut colours clipped).
+    """
+    if l.shape[-3] != 1 or ab.shape[-3] != 2 or l.shape[-2:] != ab.shape[-2:]:
+        raise ValueError(f"expected l (..., 1, H, W) and ab (..., 2, H, W), got {tuple(l.shape)} and {tuple(ab.shape)}")
+    return lab_to_rgb(torch.cat((l, ab), dim=-3))
+
+
+# --- normalization schemes -------------------------------------------------------------------
+# Networks like inputs and targets near [-1, 1]. Two conventions are common in colorization code:
+#   zhang   (richzhang/colorization, "colorizers"): L -> (L - 50) / 100 in [-0.5, 0.5], ab -> ab / 110
+#   pix2pix (the U-Net + GAN recipes):             L -> L / 50 - 1 in [-1, 1],       ab -> ab / 110
+# ab / 110 maps the whole sRGB gamut into about [-1, 1].
+
+_AB_SCALE = 110.0
+
+
+def normalize_l_zhang(l: torch.Tensor) -> torch.Tensor:  # noqa: E741
+    """``L`` in ``[0, 100]`` -> ``(L - 50) / 100`` in ``[-0.5, 0.5]`` (Zhang et al. / colorizers)."""
+    return (l - 50.0) / 100.0
+
+
+def denormalize_l_zhang(l_norm: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`normalize_l_zhang`: ``l_norm * 100 + 50``."""
+    return l_norm * 100.0 + 50.0
+
+
+def normalize_l_pix2pix(l: torch.Tensor) -> torch.Tensor:  # noqa: E741
+    """``L`` in ``[0, 100]`` -> ``L / 50 - 1`` in ``[-1, 1]`` (pix2pix colorization)."""
+    return l / 50.0 - 1.0
+
+
+def denormalize_l_pix2pix(l_norm: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`normalize_l_pix2pix`: ``(l_norm + 1) * 50``."""
+    return (l_norm + 1.0) * 50.0
+
+
+def normalize_ab(ab: torch.Tensor) -> torch.Tensor:
+    """``ab`` in Lab units -> ``ab / 110`` (about ``[-1, 1]`` over the sRGB gamut); both schemes."""
+    return ab / _AB_SCALE
+
+
+def denormalize_ab(ab_norm: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`normalize_ab`: ``ab_norm * 110``."""
+    return ab_norm * _AB_SCALE
+
+
+Scheme = Literal["zhang", "pix2pix"]
+
+#: name -> (normalize L, denormalize L); ab uses :func:`normalize_ab` in every scheme.
+SCHEMES = {
+    "zhang": (normalize_l_zhang, denormalize_l_zhang),
+    "pix2pix": (normalize_l_pix2pix, denormalize_l_pix2pix),
+}
+
+
+def _scheme(scheme: str):
+    try:
+        return SCHEMES[scheme]
+    except KeyError:
+        raise ValueError(f"unknown normalization scheme {scheme!r}; choose one of {sorted(SCHEMES)}") from None
+
+
+def normalize_lab(l: torch.Tensor, ab: torch.Tensor, scheme: Scheme = "zhang") -> tuple[torch.Tensor, torch.Tensor]:  # noqa: E741
+    """Normalize ``(l, ab)`` in Lab units for a network with the named ``scheme``.
+
+    Args:
+        l: ``(..., 1, H, W)`` in ``[0, 100]``.
+        ab: ``(..., 2, H, W)`` in Lab units.
+        scheme: ``"zhang"`` or ``"pix2pix"``.
+
+    Returns:
+        ``(l_norm, ab_norm)``, same shapes.
+    """
+    return _scheme(scheme)[0](l), normalize_ab(ab)
+
+
+def denormalize_lab(l_norm: torch.Tensor, ab_norm: torch.Tensor, scheme: Scheme = "zhang") -> tuple[torch.Tensor, torch.Tensor]:
+    """Inverse of :func:`normalize_lab`: back to ``L`` in ``[0, 100]`` and ``ab`` in Lab units."""
+    return _scheme(scheme)[1](l_norm), denormalize_ab(ab_norm)

@@ -1,0 +1,92 @@
+"""The project's own files agree with each other: dependency lists, the two README commands,
+CI, and the notebook template (Colab cell, stripped outputs)."""
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CONDA_TO_PYPI = {"pytorch": "torch", "python": None, "pip": None}
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~ \[;]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+
+def _conda_names(path: Path) -> set[str]:
+    names = set()
+    for dep in yaml.safe_load(path.read_text())["dependencies"]:
+        if isinstance(dep, str):
+            name = CONDA_TO_PYPI.get(_name(dep), _name(dep))
+            if name:
+                names.add(name)
+    return names
+
+
+def test_runtime_dependencies_agree_everywhere():
+    runtime = {_name(dep) for dep in _pyproject()["project"]["dependencies"]}
+    assert runtime == {"torch", "torchvision", "numpy", "scikit-image", "matplotlib", "ipywidgets", "pillow", "tqdm"}
+    assert runtime <= _conda_names(ROOT / "environment.yml")
+    assert runtime <= _conda_names(ROOT / "binder" / "environment.yml")
+
+
+def test_dev_dependencies_in_conda_env_and_notebook_tools_on_binder():
+    dev = {_name(dep) for dep in _pyproject()["project"]["optional-dependencies"]["dev"]}
+    assert {"pytest", "nbval", "nbstripout", "jupyterlab"} <= dev
+    conda = _conda_names(ROOT / "environment.yml")
+    assert dev <= conda, f"missing from environment.yml: {dev - conda}"
+    assert {"jupyterlab", "ipywidgets", "ipykernel"} <= _conda_names(ROOT / "binder" / "environment.yml")
+
+
+def test_conda_envs_list_nothing_pyproject_does_not_know():
+    project = _pyproject()["project"]
+    known = {_name(dep) for dep in project["dependencies"]}
+    for extra in project["optional-dependencies"].values():
+        known |= {_name(dep) for dep in extra}
+    for path in (ROOT / "environment.yml", ROOT / "binder" / "environment.yml"):
+        assert _conda_names(path) <= known, f"{path.name} lists packages pyproject.toml does not"
+
+
+def test_console_script_and_python_version():
+    project = _pyproject()["project"]
+    assert project["scripts"]["colorlab"] == "colorlab.cli:main"
+    assert project["requires-python"] == ">=3.10"
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    assert "make lab" in readme and "make test" in readme
+    ci = (ROOT / ".ci" / "run").read_text()
+    commands = [line.strip() for line in ci.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    assert "make test" in commands
+
+
+def test_binder_installs_package():
+    post_build = (ROOT / "binder" / "postBuild").read_text()
+    assert "pip install" in post_build and "-e ." in post_build
+
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_follows_template(path):
+    notebook = json.loads(path.read_text())
+    assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name)
+    cells = notebook["cells"]
+    assert cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).startswith("# ")
+    first_code = next(cell for cell in cells if cell["cell_type"] == "code")
+    assert "nbval-skip" in first_code["metadata"].get("tags", [])
+    assert '"google.colab" in sys.modules' in "".join(first_code["source"])
+    assert any("COLORLAB_QUICK" in "".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
+    for cell in cells:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None, "notebooks are stored stripped"
