@@ -1,0 +1,95 @@
+"""The ResNet-18 regression colorizer of the classic "colorize MIT Places with ResNet-18" recipe.
+
+torchvision's ResNet-18 up to ``layer2`` (128 channels at 1/8 of the input size) as the encoder,
+its first convolution reduced to one input channel (L), then a head of conv + BatchNorm + ReLU
+blocks with three ×2 upsamplings back to full size and 2 output channels (ab). Trained with MSE
+(or L1) on ``ab / 110``: a regression model predicts the *mean* of the colours it cannot tell
+apart, which is why its results look desaturated (notebook 03).
+"""
+
+from __future__ import annotations
+
+import torch
+import torchvision
+from torch import nn
+
+from colorlab.io import ColorlabError
+from colorlab.models.registry import load_state_dict_file, register
+
+__all__ = ["ResNet18Regression", "imagenet_encoder_state"]
+
+IMAGENET_WEIGHTS = torchvision.models.ResNet18_Weights.IMAGENET1K_V1
+
+
+def _conv_bn_relu(in_channels: int, out_channels: int) -> list[nn.Module]:
+    return [nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False), nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True)]
+
+
+class ResNet18Regression(nn.Module):
+    """ResNet-18 encoder (to ``layer2``) + upsampling head: ``l_norm`` -> ``ab_norm``.
+
+    Input ``l_norm (N, 1, H, W)`` float, ``(L - 50) / 100`` (the ``"zhang"`` scheme), H and W
+    multiples of 8. Output ``ab_norm (N, 2, H, W)``, ``ab / 110``.
+
+    Args:
+        width: channels of the head's first block (64 and 32 after the upsamplings scale with it).
+        input_size: the side length the kit resizes L to before running the model.
+    """
+
+    scheme = "zhang"
+
+    def __init__(self, width: int = 128, input_size: int = 128):
+        super().__init__()
+        self.input_size = input_size
+        resnet = torchvision.models.resnet18(weights=None)
+        resnet.conv1 = nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3, bias=False)
+        # conv1, bn1, relu, maxpool, layer1 (64 ch, 1/4), layer2 (128 ch, 1/8)
+        self.encoder = nn.Sequential(*list(resnet.children())[:6])
+        self.head = nn.Sequential(
+            *_conv_bn_relu(128, width),
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            *_conv_bn_relu(width, width // 2),
+            *_conv_bn_relu(width // 2, width // 2),
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            *_conv_bn_relu(width // 2, width // 4),
+            nn.Conv2d(width // 4, 2, 3, padding=1),
+            nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
+        )
+
+    def forward(self, l_norm: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(l_norm))
+
+
+def imagenet_encoder_state() -> dict[str, torch.Tensor]:
+    """torchvision's ImageNet ResNet-18 weights for our encoder, first conv summed over RGB.
+
+    Uses torchvision's download cache (``$TORCH_HOME/hub/checkpoints``); raises
+    :class:`ColorlabError` in one line when the file is neither cached nor downloadable.
+    """
+    try:
+        state = IMAGENET_WEIGHTS.get_state_dict(progress=False, check_hash=True)
+    except Exception as error:  # noqa: BLE001 - URLError, hash mismatch, ... -> one line
+        raise ColorlabError(
+            f"cannot get torchvision's ImageNet ResNet-18 weights ({type(error).__name__}: {error}); "
+            f"download {IMAGENET_WEIGHTS.url} into {torch.hub.get_dir()}/checkpoints/ or use weights=None"
+        ) from None
+    # the encoder's Sequential indices: 0 conv1, 1 bn1, (2 relu, 3 maxpool), 4 layer1, 5 layer2
+    prefixes = {"conv1.": "0.", "bn1.": "1.", "layer1.": "4.", "layer2.": "5."}
+    encoder = {}
+    for key, value in state.items():
+        for old, new in prefixes.items():
+            if key.startswith(old):
+                encoder[new + key[len(old):]] = value
+    encoder["0.weight"] = encoder["0.weight"].sum(dim=1, keepdim=True)  # RGB filters -> one L filter
+    return encoder
+
+
+@register("resnet18_regression", "ResNet-18 encoder + upsampling head, MSE on ab (regression)", weights=("imagenet",))
+def build_resnet18_regression(weights: str | None = None, width: int = 128, input_size: int = 128) -> ResNet18Regression:
+    """``weights``: None (random init), ``"imagenet"`` (pretrained encoder, random head) or a file path."""
+    model = ResNet18Regression(width=width, input_size=input_size)
+    if weights == "imagenet":
+        model.encoder.load_state_dict(imagenet_encoder_state())
+    elif weights is not None:
+        load_state_dict_file(weights, model)
+    return model

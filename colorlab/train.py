@@ -1,0 +1,428 @@
+"""One training loop for every model family: device, AMP, progress, history, checkpoints, resume, DDP.
+
+The loop is deliberately small. What differs between model families (one network and a
+regression loss, a classifier with a rebalanced loss, a generator and a discriminator with two
+optimizers) lives in a :class:`Task`; the :class:`Trainer` only feeds it batches of normalized
+``(l_norm, ab_norm)`` pairs and takes care of everything around:
+
+* the device (GPU when present, :func:`colorlab.device.get_device`), AMP (float16 autocast and a
+  gradient scaler) on CUDA only;
+* a deterministic data order: :class:`torch.utils.data.DistributedSampler` shuffles with
+  ``seed + epoch`` (also with a single process), so a run is reproducible and resumable;
+* a tqdm progress bar with the losses, and a :class:`History` of per-step losses and per-epoch
+  validation metrics (:mod:`colorlab.metrics`);
+* checkpoints written atomically every ``checkpoint_every`` steps and at the end of each epoch:
+  networks, optimizers, schedulers, gradient scaler, RNG states (Python, NumPy, torch, CUDA),
+  epoch and position in the epoch, history;
+* **exact resume**: training restarted from a checkpoint ends with the same weights as an
+  uninterrupted run (with ``num_workers=0``: worker processes draw their own random numbers);
+* data-parallel training under ``torchrun --nproc_per_node=N`` (DistributedDataParallel, gloo on
+  CPU, nccl on CUDA); every rank sees ``batch_size / N`` samples of each global batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from tqdm.auto import tqdm
+
+from colorlab import color, metrics
+from colorlab.device import get_device
+from colorlab.io import ColorlabError
+
+__all__ = ["Task", "SupervisedTask", "TrainConfig", "History", "Trainer", "seed_everything", "CHECKPOINT_NAME"]
+
+CHECKPOINT_NAME = "checkpoint.pt"
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (all devices)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _rng_state() -> dict[str, Any]:
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+class _Amp:
+    """Autocast + gradient scaling on CUDA; plain float32 elsewhere."""
+
+    def __init__(self, device: torch.device, enabled: bool):
+        self.enabled = enabled and device.type == "cuda"
+        self.device_type = device.type
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.enabled)
+
+    def autocast(self):
+        if not self.enabled:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device_type, dtype=torch.float16)
+
+    def step(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
+        """Zero the gradients, backpropagate ``loss`` (scaled under AMP) and step ``optimizer``."""
+        optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(optimizer)
+        self.scaler.update()
+
+
+class Task:
+    """What a model family tells the training loop.
+
+    Subclasses fill :attr:`nets` (name -> network), :attr:`optimizers` and optionally
+    :attr:`schedulers` (stepped once per optimizer step), set :attr:`scheme` (the normalization
+    of their data, ``"zhang"`` or ``"pix2pix"``), and implement :meth:`training_step` and
+    :meth:`predict_ab`. Inside them, call networks through :meth:`net` so that the trainer's
+    DistributedDataParallel wrappers are used when there are several processes.
+    """
+
+    scheme: str = "zhang"
+
+    def __init__(self) -> None:
+        self.nets: dict[str, nn.Module] = {}
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.schedulers: dict[str, Any] = {}
+        self._wrapped: dict[str, nn.Module] = {}
+        self.amp: _Amp | None = None
+
+    def net(self, name: str) -> nn.Module:
+        """The network ``name`` as the forward pass should call it (the DDP wrapper when distributed)."""
+        return self._wrapped.get(name, self.nets[name])
+
+    def training_step(self, l_norm: torch.Tensor, ab_norm: torch.Tensor) -> dict[str, float]:
+        """One optimization step on a batch; returns the losses to log (plain floats)."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def predict_ab(self, l_norm: torch.Tensor) -> torch.Tensor:
+        """``l_norm (N, 1, H, W)`` -> ``ab_norm (N, 2, H, W)`` for validation."""
+        raise NotImplementedError
+
+
+class SupervisedTask(Task):
+    """One network trained with one loss on ``(l_norm, ab_norm)``: regression and classification.
+
+    Args:
+        model: maps ``l_norm (N, 1, H, W)`` to an output the loss understands.
+        loss: ``"mse"``, ``"l1"``, ``"smooth_l1"`` or a callable ``loss(output, ab_norm) -> scalar``.
+        lr, weight_decay, betas: Adam settings.
+        scheme: the normalization of the data; defaults to ``model.scheme`` or ``"zhang"``.
+        decode: maps the model output to ``ab_norm`` for validation (default: identity, for
+            regression models that output ``ab_norm``).
+    """
+
+    LOSSES = {"mse": nn.functional.mse_loss, "l1": nn.functional.l1_loss, "smooth_l1": nn.functional.smooth_l1_loss}
+
+    def __init__(
+        self,
+        model: nn.Module,
+        loss: str | Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = "mse",
+        lr: float = 1e-3,
+        weight_decay: float = 0.0,
+        betas: tuple[float, float] = (0.9, 0.999),
+        scheme: str | None = None,
+        decode: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    ):
+        super().__init__()
+        if isinstance(loss, str):
+            if loss not in self.LOSSES:
+                raise ColorlabError(f"unknown loss {loss!r}; choose one of {sorted(self.LOSSES)}")
+            loss = self.LOSSES[loss]
+        self.loss_fn = loss
+        self.decode = decode or (lambda output: output)
+        self.scheme = scheme or getattr(model, "scheme", "zhang")
+        self.nets["model"] = model
+        self.optimizers["model"] = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay, betas=betas)
+
+    def training_step(self, l_norm: torch.Tensor, ab_norm: torch.Tensor) -> dict[str, float]:
+        with self.amp.autocast():
+            loss = self.loss_fn(self.net("model")(l_norm).float(), ab_norm)
+        self.amp.step(loss, self.optimizers["model"])
+        return {"loss": loss.item()}
+
+    @torch.no_grad()
+    def predict_ab(self, l_norm: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.nets["model"](l_norm).float())
+
+
+@dataclass
+class TrainConfig:
+    """Settings of a training run (all plain values, saved in every checkpoint)."""
+
+    epochs: int = 1
+    batch_size: int = 32  # global batch: split over the processes under torchrun
+    max_steps: int | None = None  # stop early after this many optimizer steps in total
+    checkpoint_every: int = 200  # steps; 0 = only at the end of each epoch
+    seed: int = 0
+    num_workers: int = 0
+    device: str | None = None  # None: colorlab.device.get_device()
+    amp: bool = True  # used only on CUDA
+    progress: bool = True
+    val_batches: int | None = None  # limit validation to this many batches
+
+
+@dataclass
+class History:
+    """Per-step losses and per-epoch validation metrics of a run; :meth:`plot` draws them."""
+
+    steps: list[int] = field(default_factory=list)
+    losses: dict[str, list[float]] = field(default_factory=dict)
+    epochs: list[int] = field(default_factory=list)
+    val: dict[str, list[float]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def log_step(self, step: int, losses: dict[str, float]) -> None:
+        self.steps.append(step)
+        for name, value in losses.items():
+            self.losses.setdefault(name, []).append(value)
+
+    def log_epoch(self, epoch: int, values: dict[str, float]) -> None:
+        self.epochs.append(epoch)
+        for name, value in values.items():
+            self.val.setdefault(name, []).append(value)
+
+    def plot(self, smooth: int = 20):
+        """Loss curves (moving average over ``smooth`` steps) and validation metrics; returns the figure."""
+        from colorlab.viz import plot_history
+
+        return plot_history(self, smooth=smooth)
+
+
+def _distributed() -> tuple[int, int, int]:
+    """(rank, world size, local rank) from the torchrun environment; (0, 1, 0) otherwise."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    return int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0"))
+
+
+class _ResumableSampler(DistributedSampler):
+    """PyTorch's DistributedSampler that can start in the middle of an epoch (after ``skip`` samples)."""
+
+    skip: int = 0
+
+    def __iter__(self) -> Iterator[int]:
+        indices = list(super().__iter__())
+        return iter(indices[self.skip :])
+
+    def __len__(self) -> int:
+        return self.num_samples - self.skip
+
+
+def _save_atomically(obj: Any, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+class Trainer:
+    """Runs a :class:`Task` over a dataset of ``(l_norm, ab_norm)`` pairs.
+
+    Args:
+        task: the model family's networks, optimizers and step.
+        train_data: a ``Dataset`` yielding ``(l_norm (1, H, W), ab_norm (2, H, W))`` float32
+            tensors in the task's normalization scheme.
+        config: :class:`TrainConfig`.
+        val_data: optional dataset of the same kind, scored after every epoch with
+            :func:`colorlab.metrics.evaluate` (on RGB rebuilt from the true L and predicted ab).
+        out_dir: where ``checkpoint.pt`` is written; when it already holds one, training resumes.
+    """
+
+    def __init__(
+        self,
+        task: Task,
+        train_data: Dataset,
+        config: TrainConfig | None = None,
+        val_data: Dataset | None = None,
+        out_dir: str | os.PathLike | None = None,
+    ):
+        self.task = task
+        self.train_data = train_data
+        self.val_data = val_data
+        self.config = config or TrainConfig()
+        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.history = History()
+        self.step = 0
+        self.epoch = 0
+        self.samples_done_in_epoch = 0  # per process
+        self.rank, self.world, local_rank = _distributed()
+        if self.config.batch_size % self.world:
+            raise ColorlabError(f"batch size {self.config.batch_size} is not divisible by {self.world} processes")
+        if self.world > 1 and not dist.is_initialized():
+            backend = "nccl" if torch.cuda.is_available() else "gloo"
+            dist.init_process_group(backend)
+        if self.world > 1 and torch.cuda.is_available():
+            self.device = torch.device("cuda", local_rank)
+            torch.cuda.set_device(self.device)
+        else:
+            self.device = torch.device(self.config.device) if self.config.device else get_device()
+        seed_everything(self.config.seed)
+        for net in task.nets.values():
+            net.to(self.device)
+        if self.world > 1:
+            task._wrapped = {
+                name: nn.parallel.DistributedDataParallel(net, device_ids=[local_rank] if self.device.type == "cuda" else None)
+                for name, net in task.nets.items()
+                if any(p.requires_grad for p in net.parameters())
+            }
+        task.amp = _Amp(self.device, self.config.amp)
+        if self.checkpoint_path is not None and self.checkpoint_path.exists():
+            self.load_checkpoint(self.checkpoint_path)
+
+    # --- checkpoints -----------------------------------------------------------------------
+    @property
+    def checkpoint_path(self) -> Path | None:
+        return self.out_dir / CHECKPOINT_NAME if self.out_dir is not None else None
+
+    def state_dict(self) -> dict[str, Any]:
+        task = self.task
+        return {
+            "nets": {name: net.state_dict() for name, net in task.nets.items()},
+            "optimizers": {name: opt.state_dict() for name, opt in task.optimizers.items()},
+            "schedulers": {name: sched.state_dict() for name, sched in task.schedulers.items()},
+            "scaler": task.amp.scaler.state_dict(),
+            "step": self.step,
+            "epoch": self.epoch,
+            "samples_done_in_epoch": self.samples_done_in_epoch,
+            "rng": _rng_state(),
+            "history": asdict(self.history),
+            "config": asdict(self.config),
+            "scheme": task.scheme,
+        }
+
+    def save_checkpoint(self) -> None:
+        """Write ``checkpoint.pt`` atomically (rank 0 only; the others wait)."""
+        if self.checkpoint_path is None:
+            return
+        if self.rank == 0:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            _save_atomically(self.state_dict(), self.checkpoint_path)
+        if self.world > 1:
+            dist.barrier()
+
+    def load_checkpoint(self, path: str | os.PathLike) -> None:
+        """Restore everything :meth:`state_dict` saved, to continue exactly where it stopped."""
+        try:
+            state = torch.load(path, map_location=self.device, weights_only=False)
+        except Exception as error:  # noqa: BLE001 - any unreadable checkpoint is a user-facing error
+            raise ColorlabError(f"{path}: cannot read checkpoint ({type(error).__name__}: {error})") from None
+        task = self.task
+        for name, net in task.nets.items():
+            net.load_state_dict(state["nets"][name])
+        for name, opt in task.optimizers.items():
+            opt.load_state_dict(state["optimizers"][name])
+        for name, sched in task.schedulers.items():
+            sched.load_state_dict(state["schedulers"][name])
+        task.amp.scaler.load_state_dict(state["scaler"])
+        self.step, self.epoch = state["step"], state["epoch"]
+        self.samples_done_in_epoch = state["samples_done_in_epoch"]
+        self.history = History(**state["history"])
+        _set_rng_state(state["rng"])
+
+    # --- the loop --------------------------------------------------------------------------
+    def _loader(self, epoch: int, skip: int) -> DataLoader:
+        sampler = _ResumableSampler(
+            self.train_data, num_replicas=self.world, rank=self.rank, shuffle=True, seed=self.config.seed, drop_last=True
+        )
+        sampler.set_epoch(epoch)
+        sampler.skip = skip
+        return DataLoader(
+            self.train_data,
+            batch_size=self.config.batch_size // self.world,
+            sampler=sampler,
+            num_workers=self.config.num_workers,
+            drop_last=True,
+            pin_memory=self.device.type == "cuda",
+            # its own generator: creating the iterator must not draw from the global RNG (exact resume)
+            generator=torch.Generator().manual_seed(self.config.seed * 1000 + epoch),
+        )
+
+    def steps_per_epoch(self) -> int:
+        return (len(self.train_data) // self.world) // (self.config.batch_size // self.world)
+
+    def total_steps(self) -> int:
+        total = self.config.epochs * self.steps_per_epoch()
+        return min(total, self.config.max_steps) if self.config.max_steps else total
+
+    def fit(self) -> History:
+        """Train until ``epochs`` (or ``max_steps``) are done; returns the :class:`History`."""
+        import time
+
+        total = self.total_steps()
+        if total == 0:
+            raise ColorlabError(f"no training step: {len(self.train_data)} samples < batch size {self.config.batch_size}")
+        start = time.perf_counter()
+        bar = tqdm(total=total, initial=self.step, disable=not self.config.progress or self.rank != 0, desc="train")
+        per_rank_batch = self.config.batch_size // self.world
+        while self.step < total and self.epoch < self.config.epochs:
+            for net in self.task.nets.values():
+                net.train()
+            for l_norm, ab_norm in self._loader(self.epoch, self.samples_done_in_epoch):
+                losses = self.task.training_step(l_norm.to(self.device), ab_norm.to(self.device))
+                self.step += 1
+                self.samples_done_in_epoch += per_rank_batch
+                self.history.log_step(self.step, losses)
+                bar.update(1)
+                bar.set_postfix({name: f"{value:.4f}" for name, value in losses.items()}, refresh=False)
+                if not all(math.isfinite(value) for value in losses.values()):
+                    raise ColorlabError(f"training diverged at step {self.step}: losses {losses}")
+                if self.config.checkpoint_every and self.step % self.config.checkpoint_every == 0:
+                    self.save_checkpoint()
+                if self.step >= total:
+                    break
+            if self.samples_done_in_epoch >= self.steps_per_epoch() * per_rank_batch:  # the epoch is complete
+                self.epoch += 1
+                self.samples_done_in_epoch = 0
+                if self.val_data is not None:
+                    self.history.log_epoch(self.epoch, self.validate())
+                self.save_checkpoint()
+        bar.close()
+        self.history.seconds += time.perf_counter() - start
+        self.save_checkpoint()
+        return self.history
+
+    @torch.no_grad()
+    def validate(self, data: Dataset | None = None) -> dict[str, float]:
+        """Mean :func:`colorlab.metrics.evaluate` scores of the task's predictions on ``data``."""
+        data = data if data is not None else self.val_data
+        for net in self.task.nets.values():
+            net.eval()
+        loader = DataLoader(data, batch_size=max(1, self.config.batch_size // self.world), shuffle=False)
+        sums: dict[str, float] = {}
+        count = 0
+        for index, (l_norm, ab_norm) in enumerate(loader):
+            if self.config.val_batches is not None and index >= self.config.val_batches:
+                break
+            l_norm = l_norm.to(self.device)
+            ab_pred = self.task.predict_ab(l_norm)
+            l, ab_true = color.denormalize_lab(l_norm, ab_norm.to(self.device), self.task.scheme)
+            ab_pred = color.denormalize_ab(ab_pred)
+            scores = metrics.evaluate(color.l_ab_to_rgb(l, ab_pred), color.l_ab_to_rgb(l, ab_true))
+            for name, values in scores.items():
+                sums[name] = sums.get(name, 0.0) + values.float().clamp(max=100.0).sum().item()
+            count += l_norm.shape[0]
+        for net in self.task.nets.values():
+            net.train()
+        return {name: total / max(count, 1) for name, total in sums.items()}
