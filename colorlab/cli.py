@@ -23,7 +23,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_SUBCOMMANDS: list = []
+def _add_data(sub) -> None:
+    """``colorlab data list`` and ``colorlab data download NAME [--dest DIR]``."""
+    parser = sub.add_parser(
+        "data",
+        help="list or download the datasets the kit knows",
+        description="List or download the datasets the kit knows (see data/README.md). "
+        "Files go to $COLORLAB_DATA, default ~/.cache/colorlab/data.",
+    )
+    parser.set_defaults(func=lambda args: parser.print_help() or 2)
+    actions = parser.add_subparsers(dest="data_action", metavar="ACTION")
+
+    listing = actions.add_parser("list", help="table of the known datasets and what is on disk")
+    listing.add_argument("--dest", metavar="DIR", default=None, help="data folder to look in")
+    listing.set_defaults(func=_run_data_list)
+
+    fetching = actions.add_parser("download", help="download, verify and unpack one dataset")
+    fetching.add_argument("name", help="dataset name, as shown by 'colorlab data list'")
+    fetching.add_argument("--dest", metavar="DIR", default=None, help="data folder to save into")
+    fetching.add_argument("--quiet", action="store_true", help="no progress bar")
+    fetching.add_argument(
+        "--recheck", action="store_true", help="recompute the checksum of an archive already on disk"
+    )
+    fetching.set_defaults(func=_run_data_download)
+
+
+def _run_data_list(args: argparse.Namespace) -> int:
+    from colorlab.data.download import datasets_table, default_data_dir
+
+    print(datasets_table(args.dest))
+    print(f"data folder: {args.dest or default_data_dir()}")
+    return 0
+
+
+def _run_data_download(args: argparse.Namespace) -> int:
+    from colorlab.data.download import fetch
+
+    print(fetch(args.name, args.dest, progress=not args.quiet, recheck=args.recheck))
+    return 0
+
+
+_SUBCOMMANDS: list = [_add_data]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

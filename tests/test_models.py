@@ -1,0 +1,75 @@
+"""The model registry and the ResNet-18 regression colorizer."""
+
+import urllib.error
+
+import pytest
+import torch
+import torchvision
+
+from colorlab import models
+from colorlab.io import ColorlabError
+from colorlab.models import regression
+
+
+def test_registry_lists_and_builds():
+    assert "resnet18_regression" in models.available()
+    assert "resnet18_regression" in models.describe()
+    model = models.load("resnet18_regression")
+    assert isinstance(model, regression.ResNet18Regression)
+    assert model.scheme == "zhang" and model.input_size == 128
+    with pytest.raises(ColorlabError, match="unknown model 'nope'.*resnet18_regression"):
+        models.load("nope")
+
+
+@pytest.mark.parametrize("size", [(32, 32), (64, 96)])
+def test_regression_shapes_and_encoder_layout(size):
+    model = regression.ResNet18Regression().eval()
+    l_norm = torch.rand(2, 1, *size) - 0.5
+    features = model.encoder(l_norm)
+    assert features.shape == (2, 128, size[0] // 8, size[1] // 8)  # layer2: 128 channels at 1/8
+    assert model(l_norm).shape == (2, 2, *size)
+    assert model.encoder[0].weight.shape == (64, 1, 7, 7)
+
+
+def _fake_imagenet_state() -> dict:
+    generator = torch.Generator().manual_seed(0)
+    state = torchvision.models.resnet18(weights=None).state_dict()
+    return {key: torch.randn(value.shape, generator=generator) if value.is_floating_point() else value for key, value in state.items()}
+
+
+def test_imagenet_weights_sum_rgb_filters(monkeypatch):
+    state = _fake_imagenet_state()
+    monkeypatch.setattr(type(regression.IMAGENET_WEIGHTS), "get_state_dict", lambda self, **kwargs: state)
+    model = models.load("resnet18_regression", weights="imagenet")
+    torch.testing.assert_close(model.encoder[0].weight, state["conv1.weight"].sum(dim=1, keepdim=True))
+    torch.testing.assert_close(model.encoder[5][1].conv2.weight, state["layer2.1.conv2.weight"])
+    torch.testing.assert_close(model.encoder[1].running_var, state["bn1.running_var"])
+
+
+def test_imagenet_weights_offline_is_one_line_error(monkeypatch):
+    def offline(self, **kwargs):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(type(regression.IMAGENET_WEIGHTS), "get_state_dict", offline)
+    with pytest.raises(ColorlabError) as error:
+        models.load("resnet18_regression", weights="imagenet")
+    message = str(error.value)
+    assert "\n" not in message and "resnet18-f37072fd.pth" in message and "weights=None" in message
+
+
+def test_weights_from_local_file_and_checkpoint(tmp_path):
+    source = regression.ResNet18Regression()
+    torch.nn.init.normal_(source.head[-2].weight)
+    torch.save(source.state_dict(), tmp_path / "plain.pt")
+    torch.save({"nets": {"model": source.state_dict()}, "step": 3}, tmp_path / "checkpoint.pt")
+    for path in ("plain.pt", "checkpoint.pt"):
+        loaded = models.load("resnet18_regression", weights=str(tmp_path / path))
+        torch.testing.assert_close(loaded.head[-2].weight, source.head[-2].weight)
+    with pytest.raises(ColorlabError, match="not found"):
+        models.load("resnet18_regression", weights=str(tmp_path / "missing.pt"))
+    (tmp_path / "junk.pt").write_bytes(b"junk")
+    with pytest.raises(ColorlabError, match="cannot read weights"):
+        models.load("resnet18_regression", weights=str(tmp_path / "junk.pt"))
+    torch.save({"head.0.weight": torch.zeros(1)}, tmp_path / "wrong.pt")
+    with pytest.raises(ColorlabError, match="do not fit"):
+        models.load("resnet18_regression", weights=str(tmp_path / "wrong.pt"))
