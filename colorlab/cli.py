@@ -63,7 +63,67 @@ def _run_data_download(args: argparse.Namespace) -> int:
     return 0
 
 
-_SUBCOMMANDS: list = [_add_data]
+def _add_train(sub) -> None:
+    """``colorlab train --model NAME --data SPEC... --epochs N --out DIR``."""
+    parser = sub.add_parser(
+        "train",
+        help="train a registered model (resumes when --out holds a checkpoint)",
+        description="Train a registered model with the kit's training loop. Also runs under "
+        "'torchrun --nproc_per_node=N -m colorlab train ...' (data-parallel).",
+    )
+    parser.add_argument("--model", required=True, help="a name from colorlab.models.available()")
+    parser.add_argument(
+        "--data",
+        nargs="+",
+        required=True,
+        metavar="SPEC",
+        help="'synthetic', 'folder PATH', 'npy PATH' (Kaggle LAB .npy), or a dataset name from 'colorlab data list'",
+    )
+    parser.add_argument("--val", nargs="+", metavar="SPEC", default=None, help="validation data, same forms as --data")
+    parser.add_argument("--out", required=True, metavar="DIR", help="checkpoint folder (resumed from when it holds one)")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--max-steps", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=32, help="global batch size (split over processes)")
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--size", type=int, default=64, help="training image side")
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N training samples")
+    parser.add_argument("--weights", default=None, help="initial weights (e.g. 'imagenet' or a file)")
+    parser.add_argument("--loss", default=None, help="loss name for families that offer a choice (e.g. mse, l1)")
+    parser.add_argument("--checkpoint-every", type=int, default=200, help="steps between checkpoints")
+    parser.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: automatic)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=_run_train)
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from colorlab.train import run_training
+
+    result = run_training(
+        model=args.model,
+        data=args.data,
+        val=args.val,
+        out=args.out,
+        epochs=args.epochs,
+        max_steps=args.max_steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        size=args.size,
+        limit=args.limit,
+        weights=args.weights,
+        loss=args.loss,
+        checkpoint_every=args.checkpoint_every,
+        num_workers=args.workers,
+        seed=args.seed,
+        device=args.device,
+        progress=not args.quiet,
+    )
+    print(result)
+    return 0
+
+
+_SUBCOMMANDS: list = [_add_data, _add_train]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

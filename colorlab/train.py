@@ -42,7 +42,7 @@ from colorlab import color, metrics
 from colorlab.device import get_device
 from colorlab.io import ColorlabError
 
-__all__ = ["Task", "SupervisedTask", "TrainConfig", "History", "Trainer", "seed_everything", "CHECKPOINT_NAME"]
+__all__ = ["Task", "SupervisedTask", "TrainConfig", "History", "Trainer", "seed_everything", "task_for", "run_training", "CHECKPOINT_NAME"]
 
 CHECKPOINT_NAME = "checkpoint.pt"
 
@@ -426,3 +426,85 @@ class Trainer:
         for net in self.task.nets.values():
             net.train()
         return {name: total / max(count, 1) for name, total in sums.items()}
+
+
+def task_for(model: nn.Module, *, lr: float = 1e-3, loss: str | None = None) -> Task:
+    """The training :class:`Task` of a registered model.
+
+    A model family that needs more than one loss on one network (a rebalanced classifier, a
+    GAN) gives its networks a ``training_task(lr=..., loss=...)`` method; everything else is a
+    :class:`SupervisedTask` with ``loss`` (default ``"mse"``).
+    """
+    factory = getattr(model, "training_task", None)
+    if factory is not None:
+        return factory(lr=lr, loss=loss)
+    return SupervisedTask(model, loss=loss or "mse", lr=lr)
+
+
+def run_training(
+    model: str,
+    data: str | list[str],
+    out: str | os.PathLike,
+    *,
+    val: str | list[str] | None = None,
+    epochs: int = 1,
+    max_steps: int | None = None,
+    batch_size: int = 32,
+    lr: float = 1e-3,
+    size: int = 64,
+    limit: int | None = None,
+    weights: str | None = None,
+    loss: str | None = None,
+    checkpoint_every: int = 200,
+    num_workers: int = 0,
+    seed: int = 0,
+    device: str | None = None,
+    progress: bool = True,
+    model_options: dict | None = None,
+) -> str:
+    """What ``colorlab train`` does: build model, data and task, train (resuming), save the weights.
+
+    Writes ``out/checkpoint.pt`` (for resuming), ``out/model.pt`` (the trained network's
+    ``state_dict``, for ``colorlab.models.load(name, weights=path)``) and ``out/history.json``.
+    Returns a one-line summary.
+    """
+    import json
+
+    from colorlab import data as data_module
+    from colorlab import models
+
+    torch.manual_seed(seed)  # the same initial weights on every rank
+    net = models.load(model, weights=weights, **(model_options or {}))
+    scheme = getattr(net, "scheme", "zhang")
+    train_data = data_module.open_dataset(data, size=size, scheme=scheme, train=True, limit=limit, seed=seed)
+    val_data = None
+    if val is not None:
+        val_data = data_module.open_dataset(val, size=size, scheme=scheme, train=False, limit=256, seed=seed + 1)
+    task = task_for(net, lr=lr, loss=loss)
+    config = TrainConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        max_steps=max_steps,
+        checkpoint_every=checkpoint_every,
+        seed=seed,
+        num_workers=num_workers,
+        device=device,
+        progress=progress,
+    )
+    trainer = Trainer(task, train_data, config, val_data=val_data, out_dir=out)
+    history = trainer.fit()
+    out_dir = Path(out)
+    if trainer.rank == 0:
+        main_net = "model" if "model" in task.nets else next(iter(task.nets))
+        _save_atomically(task.nets[main_net].state_dict(), out_dir / "model.pt")
+        tmp = out_dir / "history.json.tmp"
+        tmp.write_text(json.dumps(asdict(history)))
+        os.replace(tmp, out_dir / "history.json")
+    if trainer.world > 1 and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+    last = {name: values[-1] for name, values in history.losses.items() if values}
+    return (
+        f"trained {model} for {trainer.step} steps ({trainer.epoch} epochs) in {history.seconds:.0f} s; "
+        f"last losses {', '.join(f'{k}={v:.4f}' for k, v in last.items())}; weights in {out_dir / 'model.pt'}"
+    )

@@ -1,0 +1,55 @@
+"""``colorlab train`` and the data specs it accepts."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torch.utils.data import Subset
+
+from colorlab import models
+from colorlab.cli import main
+from colorlab.data import ImageFolderLab, SyntheticScenes, open_dataset
+from colorlab.io import ColorlabError
+
+
+def test_train_then_resume_then_load_weights(tmp_path, capsys):
+    args = ["train", "--model", "resnet18_regression", "--data", "synthetic", "--limit", "32", "--size", "32",
+            "--batch-size", "16", "--out", str(tmp_path), "--quiet", "--checkpoint-every", "1"]
+    assert main([*args, "--epochs", "1"]) == 0
+    assert "for 2 steps (1 epochs)" in capsys.readouterr().out
+    assert main([*args, "--epochs", "2"]) == 0  # resumes from checkpoint.pt: 2 more steps, not 4
+    assert "for 4 steps (2 epochs)" in capsys.readouterr().out
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert history["steps"] == [1, 2, 3, 4]
+    model = models.load("resnet18_regression", weights=str(tmp_path / "model.pt"))
+    checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    torch.testing.assert_close(model.state_dict()["head.0.weight"], checkpoint["nets"]["model"]["head.0.weight"])
+
+
+def test_train_user_errors_are_one_line(tmp_path, capsys):
+    assert main(["train", "--model", "nope", "--data", "synthetic", "--out", str(tmp_path)]) == 2
+    assert "unknown model 'nope'" in capsys.readouterr().err
+    assert main(["train", "--model", "resnet18_regression", "--data", "folder", str(tmp_path / "missing"),
+                 "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "missing" in err
+
+
+def test_open_dataset_specs(tmp_path):
+    synthetic = open_dataset("synthetic", size=32, limit=10)
+    assert isinstance(synthetic, SyntheticScenes) and len(synthetic) == 10
+    l_norm, ab_norm = synthetic[0]
+    assert l_norm.shape == (1, 32, 32) and ab_norm.shape == (2, 32, 32)
+    rng = np.random.default_rng(0)
+    for index in range(3):
+        Image.fromarray(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(tmp_path / f"{index}.png")
+    folder = open_dataset(["folder", str(tmp_path)], size=32, scheme="pix2pix")
+    assert isinstance(folder, ImageFolderLab) and len(folder) == 3 and folder.scheme == "pix2pix"
+    assert isinstance(open_dataset(str(tmp_path), size=32), ImageFolderLab)
+    limited = open_dataset(["folder", str(tmp_path)], size=32, limit=2)
+    assert isinstance(limited, Subset) and len(limited) == 2
+    for bad in ("", "synthetic 5", "folder", "nonsense-name"):
+        with pytest.raises(ColorlabError):
+            open_dataset(bad)

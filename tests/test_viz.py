@@ -1,0 +1,211 @@
+"""colorlab.viz: image conversion, figure helpers (Agg backend), the gamut test against skimage."""
+
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import skimage.color  # noqa: E402
+import torch  # noqa: E402
+
+from colorlab import color, viz  # noqa: E402
+from colorlab.io import ColorlabError  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+# --- to_display / show_images -----------------------------------------------------------------
+
+
+def test_to_display_converts_channel_first_tensors_and_clips():
+    rgb = torch.rand(3, 5, 7)
+    rgb[0, 0, 0] = 1.5  # a model may overshoot
+    array = viz.to_display(rgb)
+    assert array.shape == (5, 7, 3)
+    assert array[0, 0, 0] == 1.0
+    np.testing.assert_allclose(array[1:, :, 1], rgb[1, 1:].numpy(), rtol=1e-6)
+    assert viz.to_display(rgb[None]).shape == (5, 7, 3)  # a batch of one
+    assert viz.to_display(rgb[:1]).shape == (5, 7)  # single channel
+    lightness = torch.linspace(0, 100, 35).reshape(5, 7)
+    np.testing.assert_allclose(viz.to_display(lightness), lightness.numpy(), rtol=1e-6)  # not clipped
+
+
+def test_to_display_keeps_numpy_channel_last_and_uint8():
+    image = np.arange(5 * 7 * 3, dtype=np.uint8).reshape(5, 7, 3)
+    assert viz.to_display(image) is image
+    assert viz.to_display(np.zeros((5, 7, 1), np.float32)).shape == (5, 7)
+
+
+@pytest.mark.parametrize(
+    "bad", [torch.zeros(4, 5, 5), torch.zeros(5), np.zeros((5, 5, 4)), np.zeros((2, 3, 5, 5)), [[0.0]]]
+)
+def test_to_display_rejects_other_shapes(bad):
+    with pytest.raises(ColorlabError):
+        viz.to_display(bad)
+
+
+def test_show_images_layout_and_titles():
+    images = {f"image {i}": torch.rand(3, 8, 8) for i in range(5)}
+    images["L"] = torch.rand(8, 8) * 100
+    fig = viz.show_images(images, ncols=4)
+    assert len(fig.axes) == 8  # 2 rows x 4 columns, 2 left empty
+    titled = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in titled] == list(images)
+    shown = titled[0].get_images()[0].get_array()
+    np.testing.assert_allclose(shown, images["image 0"].permute(1, 2, 0).numpy(), rtol=1e-6)
+    assert titled[-1].get_images()[0].get_cmap().name == "gray"
+    assert len(viz.show_images({"only": torch.rand(3, 4, 4)}, ncols=4).axes) == 1
+
+
+def test_show_images_rejects_empty_input_and_bad_ncols():
+    with pytest.raises(ColorlabError, match="at least one"):
+        viz.show_images({})
+    with pytest.raises(ColorlabError, match="ncols"):
+        viz.show_images({"a": torch.rand(3, 4, 4)}, ncols=0)
+
+
+# --- lab_channels_as_rgb ----------------------------------------------------------------------
+
+
+def test_lab_channels_as_rgb_shows_each_channel_alone():
+    generator = torch.Generator().manual_seed(0)
+    rgb = torch.rand(3, 6, 6, generator=generator, dtype=torch.float64)
+    l, ab = color.rgb_to_l_ab(rgb)
+    channels = viz.lab_channels_as_rgb(rgb, lightness=70.0)
+    assert set(channels) == {"L", "a", "b"}
+    assert all(image.shape == rgb.shape and image.dtype == rgb.dtype for image in channels.values())
+    # L panel: a grey with the photo's lightness
+    l_panel, ab_panel = color.rgb_to_l_ab(channels["L"])
+    torch.testing.assert_close(l_panel, l, atol=1e-3, rtol=0)
+    assert ab_panel.abs().max() < 0.01
+    # a panel: lightness 70, the photo's a (sign kept even where clipping changed it), b near 0
+    lab_a = color.rgb_to_lab(channels["a"])
+    strong = ab[0].abs() > 5
+    assert torch.equal(torch.sign(lab_a[1][strong]), torch.sign(ab[0][strong]))
+    in_range = ab[0].abs() < 40  # at L = 70, |a| < 40 with b = 0 is inside the gamut: exact
+    torch.testing.assert_close(lab_a[1][in_range], ab[0][in_range], atol=0.01, rtol=0)
+    torch.testing.assert_close(lab_a[0][in_range], torch.full_like(lab_a[0][in_range], 70.0), atol=0.01, rtol=0)
+    lab_b = color.rgb_to_lab(channels["b"])
+    strong = ab[1].abs() > 5
+    assert torch.equal(torch.sign(lab_b[2][strong]), torch.sign(ab[1][strong]))
+
+
+def test_lab_channels_as_rgb_rejects_batches():
+    with pytest.raises(ColorlabError, match=r"\(3, H, W\)"):
+        viz.lab_channels_as_rgb(torch.rand(1, 3, 4, 4))
+
+
+# --- the gamut --------------------------------------------------------------------------------
+
+
+def _unclipped_linear_rgb(lab: np.ndarray) -> np.ndarray:
+    """Independent reference: skimage Lab -> XYZ, then the XYZ -> linear sRGB matrix, no clipping."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # skimage warns about negative Z; we want the raw values
+        xyz = skimage.color.lab2xyz(lab)
+    return xyz @ skimage.color.colorconv.rgb_from_xyz.T
+
+
+@pytest.mark.parametrize("lightness", [10.0, 35.0, 50.0, 80.0, 95.0])
+def test_ab_gamut_agrees_with_unclipped_linear_rgb(lightness):
+    resolution, ab_max = 81, 120.0
+    rgb, in_gamut = viz.ab_gamut(lightness, resolution=resolution, ab_max=ab_max)
+    assert rgb.shape == (resolution, resolution, 3) and in_gamut.shape == (resolution, resolution)
+    assert rgb.min() >= 0.0 and rgb.max() <= 1.0
+    values = np.linspace(-ab_max, ab_max, resolution)
+    b, a = np.meshgrid(values, values, indexing="ij")
+    lab = np.stack([np.full_like(a, lightness), a, b], axis=-1)
+    linear = _unclipped_linear_rgb(lab)
+    z = (lightness + 16) / 116 - b / 200
+    clearly_in = (linear > 1e-3).all(-1) & (linear < 1 - 1e-3).all(-1) & (z > 0)
+    clearly_out = (linear < -1e-3).any(-1) | (linear > 1 + 1e-3).any(-1) | (z < 0)
+    assert clearly_in.sum() > 100 and clearly_out.sum() > 100
+    assert in_gamut[clearly_in].all()
+    assert not in_gamut[clearly_out].any()
+    # rows are b (increasing), columns are a (increasing): in-gamut pixels convert back to their grid point
+    back = color.rgb_to_lab(torch.from_numpy(rgb).permute(2, 0, 1)).permute(1, 2, 0).numpy()
+    np.testing.assert_allclose(back[in_gamut], lab[in_gamut], atol=0.011)
+
+
+def test_ab_gamut_sizes_and_extremes():
+    assert viz.ab_gamut(0.0)[1].sum() == 1  # black only
+    assert viz.ab_gamut(100.0)[1].sum() == 1  # white only (within the tolerance of the rounded constants)
+    _, mid = viz.ab_gamut(50.0, resolution=101)
+    assert mid[50, 50]  # grey a = b = 0
+    assert 0.15 < mid.mean() < 0.5
+    # over all lightnesses the sRGB gamut reaches about a in [-86, 98] and b in [-108, 95]
+    values = np.linspace(-128, 128, 257)
+    union = np.zeros((257, 257), dtype=bool)
+    for lightness in np.linspace(2, 98, 25):
+        union |= viz.ab_gamut(lightness, resolution=257, ab_max=128)[1]
+    b, a = np.meshgrid(values, values, indexing="ij")
+    assert 75 <= a[union].max() <= 99 and -87 <= a[union].min() <= -75
+    assert 85 <= b[union].max() <= 96 and -109 <= b[union].min() <= -95
+
+
+@pytest.mark.parametrize("kwargs", [{"l": -1.0}, {"l": 101.0}, {"l": 50.0, "resolution": 1}])
+def test_ab_gamut_rejects_bad_arguments(kwargs):
+    with pytest.raises(ColorlabError):
+        viz.ab_gamut(**kwargs)
+
+
+def test_plot_ab_gamut_draws_one_panel_per_lightness():
+    fig = viz.plot_ab_gamut([25, 75], resolution=41)
+    assert len(fig.axes) == 2
+    rgba = fig.axes[0].get_images()[0].get_array()
+    rgb, in_gamut = viz.ab_gamut(25, resolution=41)
+    assert rgba.shape == (41, 41, 4)
+    np.testing.assert_array_equal(rgba[..., 3] == 1.0, in_gamut)  # out of gamut is transparent
+    np.testing.assert_allclose(rgba[..., :3], rgb)
+    assert fig.axes[0].get_title().startswith("L = 25")
+    assert fig.axes[1].get_title().startswith("L = 75")
+
+
+def test_plot_ab_gamut_on_given_axes():
+    fig, axes = plt.subplots(1, 2)
+    assert viz.plot_ab_gamut(60, ax=axes[1], resolution=21) is fig
+    assert axes[1].get_title().startswith("L = 60") and not axes[0].get_title()
+    with pytest.raises(ColorlabError, match="one Axes per L value"):
+        viz.plot_ab_gamut([20, 40], ax=axes[0])
+
+
+# --- swatches ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rgb", [(1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0), (0.2, 0.5, 0.7), (1.0, 1.0, 1.0)])
+def test_lab_swatch_round_trips_srgb_colours(rgb):
+    lab = skimage.color.rgb2lab(np.array([[rgb]]))[0, 0]
+    swatch, in_gamut = viz.lab_swatch(*lab)
+    assert in_gamut is True
+    assert swatch.shape == (3,)
+    np.testing.assert_allclose(swatch, rgb, atol=1e-4)
+
+
+def test_lab_swatch_flags_and_clips_out_of_gamut_colours():
+    swatch, in_gamut = viz.lab_swatch(50.0, 100.0, -100.0)
+    assert in_gamut is False
+    assert swatch.min() >= 0.0 and swatch.max() <= 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_allclose(swatch, skimage.color.lab2rgb(np.array([[[50.0, 100.0, -100.0]]]))[0, 0], atol=1e-4)
+    assert viz.lab_swatch(50.0, 0.0, 0.0)[1] is True
+    assert viz.lab_swatch(95.0, 0.0, -60.0)[1] is False  # a light, saturated blue does not exist
+
+
+def test_plot_lab_swatch_shows_colour_and_position():
+    fig = viz.plot_lab_swatch(60.0, 40.0, -30.0)
+    swatch_ax, plane_ax = fig.axes[:2]
+    shown = swatch_ax.get_images()[0].get_array()
+    np.testing.assert_allclose(shown[0, 0], viz.lab_swatch(60.0, 40.0, -30.0)[0])
+    assert "in gamut" in swatch_ax.get_title() and "OUT" not in swatch_ax.get_title()
+    marker = plane_ax.lines[-1]
+    assert list(marker.get_xdata()) == [40.0] and list(marker.get_ydata()) == [-30.0]
+    assert "OUT of gamut" in viz.plot_lab_swatch(50.0, 100.0, -100.0).axes[0].get_title()
