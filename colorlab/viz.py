@@ -31,6 +31,7 @@ from colorlab.color import lab_to_rgb, rgb_to_l_ab, rgb_to_lab
 from colorlab.io import ColorlabError, to_numpy
 
 __all__ = [
+    "plot_history",
     "GAMUT_TOLERANCE",
     "AB_MAX",
     "to_display",
@@ -284,5 +285,42 @@ def plot_lab_swatch(l: float = 50.0, a: float = 0.0, b: float = 0.0) -> Figure: 
     )
     plot_ab_gamut(l, ax=plane_ax, resolution=101)
     plane_ax.plot([a], [b], marker="x", color="black", markersize=9, markeredgewidth=2)
+    fig.tight_layout()
+    return fig
+
+
+def _moving_average(values: Sequence[float], window: int) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    window = max(1, min(window, len(values)))
+    return np.convolve(values, np.ones(window) / window, mode="valid")
+
+
+def plot_history(history, smooth: int = 20) -> Figure:
+    """Training curves of a :class:`colorlab.train.History`: losses per step, metrics per epoch.
+
+    Args:
+        history: has ``steps`` (list of int), ``losses`` (name -> list of float, one per step),
+            ``epochs`` and ``val`` (name -> list of float, one per epoch).
+        smooth: moving-average window over steps for the loss curves (raw values drawn faintly).
+
+    Returns:
+        The figure: one panel with every loss, then one panel per validation metric.
+    """
+    val_names = [name for name in ("psnr", "ssim", "auc", "colorfulness") if name in history.val] or sorted(history.val)
+    fig, axes = plt.subplots(1, 1 + len(val_names), figsize=(4.5 * (1 + len(val_names)), 3.2), squeeze=False)
+    ax = axes[0, 0]
+    for name, values in history.losses.items():
+        line = ax.plot(history.steps, values, alpha=0.25)[0]
+        averaged = _moving_average(values, smooth)
+        ax.plot(history.steps[len(values) - len(averaged):], averaged, color=line.get_color(), label=name)
+    ax.set(xlabel="step", ylabel="loss", title="training loss")
+    if history.losses:
+        ax.legend()
+    for ax, name in zip(axes[0, 1:], val_names):
+        ax.plot(history.epochs, history.val[name], marker="o")
+        if name == "colorfulness" and "colorfulness_target" in history.val:
+            ax.plot(history.epochs, history.val["colorfulness_target"], linestyle="--", label="ground truth")
+            ax.legend()
+        ax.set(xlabel="epoch", title=f"validation {name}")
     fig.tight_layout()
     return fig

@@ -209,3 +209,20 @@ def test_plot_lab_swatch_shows_colour_and_position():
     marker = plane_ax.lines[-1]
     assert list(marker.get_xdata()) == [40.0] and list(marker.get_ydata()) == [-30.0]
     assert "OUT of gamut" in viz.plot_lab_swatch(50.0, 100.0, -100.0).axes[0].get_title()
+
+
+def test_plot_history_draws_losses_and_metrics():
+    from colorlab.train import History
+    from colorlab.viz import plot_history
+
+    history = History()
+    for step in range(1, 31):
+        history.log_step(step, {"loss": 1.0 / step, "l1": 0.5})
+    history.log_epoch(1, {"psnr": 20.0, "auc": 0.9, "colorfulness": 10.0, "colorfulness_target": 30.0})
+    history.log_epoch(2, {"psnr": 22.0, "auc": 0.92, "colorfulness": 15.0, "colorfulness_target": 30.0})
+    fig = plot_history(history, smooth=10)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["training loss", "validation psnr", "validation auc", "validation colorfulness"]
+    smoothed = fig.axes[0].lines[1]
+    assert len(smoothed.get_xdata()) == 21 and smoothed.get_ydata()[-1] == pytest.approx(np.mean([1 / s for s in range(21, 31)]))
+    assert list(fig.axes[1].lines[0].get_ydata()) == [20.0, 22.0]
