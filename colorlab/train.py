@@ -428,16 +428,17 @@ class Trainer:
         return {name: total / max(count, 1) for name, total in sums.items()}
 
 
-def task_for(model: nn.Module, *, lr: float = 1e-3, loss: str | None = None) -> Task:
+def task_for(model: nn.Module, *, lr: float = 1e-3, loss: str | None = None, data: Dataset | None = None) -> Task:
     """The training :class:`Task` of a registered model.
 
     A model family that needs more than one loss on one network (a rebalanced classifier, a
-    GAN) gives its networks a ``training_task(lr=..., loss=...)`` method; everything else is a
+    GAN) gives its networks a ``training_task(lr=..., loss=..., data=...)`` method (``data``: the
+    training dataset, e.g. to estimate a colour prior); everything else is a
     :class:`SupervisedTask` with ``loss`` (default ``"mse"``).
     """
     factory = getattr(model, "training_task", None)
     if factory is not None:
-        return factory(lr=lr, loss=loss)
+        return factory(lr=lr, loss=loss, data=data)
     return SupervisedTask(model, loss=loss or "mse", lr=lr)
 
 
@@ -480,7 +481,7 @@ def run_training(
     val_data = None
     if val is not None:
         val_data = data_module.open_dataset(val, size=size, scheme=scheme, train=False, limit=256, seed=seed + 1)
-    task = task_for(net, lr=lr, loss=loss)
+    task = task_for(net, lr=lr, loss=loss, data=train_data)
     config = TrainConfig(
         epochs=epochs,
         batch_size=batch_size,
