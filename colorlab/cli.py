@@ -123,7 +123,43 @@ def _run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-_SUBCOMMANDS: list = [_add_data, _add_train]
+def _add_colorize(sub) -> None:
+    """``colorlab colorize IN... -o OUTDIR [--model M] [--intensity X] [--format jpg|png]``."""
+    parser = sub.add_parser(
+        "colorize",
+        help="colorize photos and folders (recursively) into a folder",
+        description="Colorize files and folders. Inputs are never modified; outputs are named "
+        "<name>_color.<format> in OUTDIR (sub-folders kept). Exits with 1 when any input failed.",
+    )
+    parser.add_argument("inputs", nargs="+", metavar="IN", help="image files or folders")
+    parser.add_argument("-o", "--out", required=True, metavar="OUTDIR", help="output folder (created)")
+    parser.add_argument("--model", default="default", help="a model with bundled weights (default: the kit's default)")
+    parser.add_argument("--intensity", type=float, default=1.0, help="colour intensity: 0 grey, 1 model, >1 more")
+    parser.add_argument("--temperature", type=float, default=None, help="annealing temperature (classifiers)")
+    parser.add_argument("--format", choices=("jpg", "png"), default="jpg")
+    parser.add_argument("--quality", type=int, default=95, help="JPEG quality")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=_run_colorize)
+
+
+def _run_colorize(args: argparse.Namespace) -> int:
+    from colorlab.colorize import colorize_files
+
+    written, errors = colorize_files(
+        args.inputs,
+        args.out,
+        args.model,
+        intensity=args.intensity,
+        temperature=args.temperature,
+        fmt=args.format,
+        quality=args.quality,
+        progress=not args.quiet,
+    )
+    print(f"colorized {len(written)} image(s) into {args.out}" + (f"; {len(errors)} failed" if errors else ""))
+    return 1 if errors else 0
+
+
+_SUBCOMMANDS: list = [_add_colorize, _add_data, _add_train]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

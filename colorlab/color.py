@@ -34,6 +34,8 @@ __all__ = [
     "denormalize_l_pix2pix",
     "normalize_ab",
     "denormalize_ab",
+    "normalize_l",
+    "denormalize_l",
     "normalize_lab",
     "denormalize_lab",
     "Scheme",
@@ -223,6 +225,16 @@ def _scheme(scheme: str):
         raise ValueError(f"unknown normalization scheme {scheme!r}; choose one of {sorted(SCHEMES)}") from None
 
 
+def normalize_l(l: torch.Tensor, scheme: Scheme = "zhang") -> torch.Tensor:  # noqa: E741
+    """Normalize lightness ``l (..., 1, H, W)`` in ``[0, 100]`` with the named ``scheme``."""
+    return _scheme(scheme)[0](l)
+
+
+def denormalize_l(l_norm: torch.Tensor, scheme: Scheme = "zhang") -> torch.Tensor:
+    """Inverse of :func:`normalize_l`: back to ``L`` in ``[0, 100]``."""
+    return _scheme(scheme)[1](l_norm)
+
+
 def normalize_lab(l: torch.Tensor, ab: torch.Tensor, scheme: Scheme = "zhang") -> tuple[torch.Tensor, torch.Tensor]:  # noqa: E741
     """Normalize ``(l, ab)`` in Lab units for a network with the named ``scheme``.
 
@@ -234,9 +246,9 @@ def normalize_lab(l: torch.Tensor, ab: torch.Tensor, scheme: Scheme = "zhang") -
     Returns:
         ``(l_norm, ab_norm)``, same shapes.
     """
-    return _scheme(scheme)[0](l), normalize_ab(ab)
+    return normalize_l(l, scheme), normalize_ab(ab)
 
 
 def denormalize_lab(l_norm: torch.Tensor, ab_norm: torch.Tensor, scheme: Scheme = "zhang") -> tuple[torch.Tensor, torch.Tensor]:
     """Inverse of :func:`normalize_lab`: back to ``L`` in ``[0, 100]`` and ``ab`` in Lab units."""
-    return _scheme(scheme)[1](l_norm), denormalize_ab(ab_norm)
+    return denormalize_l(l_norm, scheme), denormalize_ab(ab_norm)

@@ -168,3 +168,10 @@ def test_transfer_function_round_trip_and_reference():
     torch.testing.assert_close(color.linear_to_srgb(color.srgb_to_linear(values)), values)
     # the IEC 61966-2-1 value of mid grey
     assert color.srgb_to_linear(torch.tensor(0.5, dtype=torch.float64)).item() == pytest.approx(0.214041, abs=1e-6)
+
+
+@pytest.mark.parametrize("scheme", ["zhang", "pix2pix"])
+def test_normalize_l_alone_matches_normalize_lab(scheme):
+    l = torch.linspace(0, 100, 11).view(1, 1, 1, 11)
+    torch.testing.assert_close(color.normalize_l(l, scheme), color.normalize_lab(l, torch.zeros(1, 2, 1, 11), scheme)[0])
+    torch.testing.assert_close(color.denormalize_l(color.normalize_l(l, scheme), scheme), l)

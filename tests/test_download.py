@@ -9,6 +9,7 @@ client asked for.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import io
 import random
 import re
@@ -23,8 +24,9 @@ from pathlib import Path
 import pytest
 
 from colorlab import cli
-from colorlab.data import download as dl
 from colorlab.io import ColorlabError
+
+dl = importlib.import_module("colorlab.data.download")  # the module: colorlab.data.download is also the function
 
 PAYLOAD = random.Random(20240611).randbytes(300_000)
 PAYLOAD_SHA256 = hashlib.sha256(PAYLOAD).hexdigest()
@@ -199,6 +201,33 @@ def test_checksum_mismatch_removes_the_part_and_names_both_digests(server, tmp_p
         "the partial file was removed"
     )
     assert _leftovers(tmp_path) == []
+
+
+def test_sha256_prefix_is_checked_like_torch_hub_file_names(server, tmp_path):
+    prefix = PAYLOAD_SHA256[:8]
+    path = dl.download(server.url(), tmp_path, sha256_prefix=prefix.upper(), progress=False)
+    assert path.read_bytes() == PAYLOAD
+    # a cached file is rechecked against the prefix only when asked
+    wrong = "0" * 8 if not PAYLOAD_SHA256.startswith("0" * 8) else "1" * 8
+    assert dl.download(server.url(), tmp_path, sha256_prefix=wrong, progress=False) == path
+    with pytest.raises(ColorlabError, match=f"checksum mismatch for {path}: expected sha256 prefix {wrong}"):
+        dl.download(server.url(), tmp_path, sha256_prefix=wrong, progress=False, recheck=True)
+    assert path.read_bytes() == PAYLOAD
+
+
+def test_sha256_prefix_mismatch_removes_the_part(server, tmp_path):
+    wrong = "f" * 8 if not PAYLOAD_SHA256.startswith("f" * 8) else "e" * 8
+    with pytest.raises(ColorlabError) as error:
+        dl.download(server.url(), tmp_path, sha256_prefix=wrong, progress=False)
+    message = _assert_one_line(error)
+    assert message == (
+        f"checksum mismatch for payload.bin: expected sha256 prefix {wrong}, got {PAYLOAD_SHA256}; "
+        "the partial file was removed"
+    )
+    assert _leftovers(tmp_path) == []
+    with pytest.raises(ColorlabError, match="sha256_prefix must be 1 to 64 hexadecimal digits"):
+        dl.download(server.url(), tmp_path, sha256_prefix="9b33-0a0b", progress=False)
+    assert server.requests == [{"path": "/files/payload.bin", "range": None}]
 
 
 def test_size_mismatch_removes_the_part(server, tmp_path):

@@ -1,23 +1,26 @@
 """The one place models are registered: ``available()`` lists them, ``load(name, weights=...)`` builds them.
 
-A model family registers a builder with :func:`register`; the builder takes ``weights``
-(``None`` for random initialization, or a family-specific source such as ``"imagenet"``,
-``"official"``, ``"bundled"`` or a local path) and keyword options, and returns an
-``nn.Module`` (in train mode, as torch builds it: call ``.eval()`` for inference). Every registered network carries two attributes the rest of
-the kit relies on: ``scheme`` (its normalization, see :mod:`colorlab.color`) and ``input_size``
-(the side length it works at).
+A model family registers a builder with :func:`register`. The builder takes ``weights``
+(``None`` for random initialization, a family-specific source such as ``"imagenet"`` or
+``"official"``, or a local path) and keyword options, and returns an ``nn.Module`` in train mode,
+as torch builds it (call ``.eval()`` for inference). ``weights="bundled"`` is handled here, the
+same for every family: the network is built and ``colorlab/weights/<name>.pt`` is loaded into it.
+
+Every registered network carries two attributes the rest of the kit relies on: ``scheme`` (its
+normalization, see :mod:`colorlab.color`) and ``input_size`` (the side length it works at).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from torch import nn
 
 from colorlab.io import ColorlabError
 
-__all__ = ["register", "available", "load", "describe", "load_state_dict_file"]
+__all__ = ["register", "available", "load", "describe", "load_state_dict_file", "read_weights_file", "bundled", "bundled_path", "BUNDLED_DIR"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ def register(name: str, description: str, weights: tuple[str, ...] = ()) -> Call
 def _ensure_families_imported() -> None:
     # importing the family modules runs their @register decorators
     from colorlab.models import regression  # noqa: F401
+    from colorlab.models import pix2pix  # noqa: F401
 
 
 def available() -> list[str]:
@@ -75,17 +79,41 @@ def load(name: str, weights: str | None = None, **options) -> nn.Module:
     _ensure_families_imported()
     if name not in _REGISTRY:
         raise ColorlabError(f"unknown model {name!r}; available: {', '.join(sorted(_REGISTRY))}")
+    if weights == "bundled":
+        path = bundled_path(name)
+        if not path.is_file():
+            have = ", ".join(bundled()) or "none"
+            raise ColorlabError(f"no bundled weights for {name!r} (bundled: {have})")
+        saved_options = read_weights_file(str(path)).get("options", {})
+        return load_state_dict_file(str(path), _REGISTRY[name].builder(weights=None, **{**saved_options, **options}))
     return _REGISTRY[name].builder(weights=weights, **options)
 
 
-def load_state_dict_file(path: str, model: nn.Module) -> nn.Module:
-    """Load weights from a local file into ``model`` and return it.
+#: Folder of the weights that ship inside the package (see its README.md, the model cards).
+BUNDLED_DIR = Path(__file__).resolve().parent.parent / "weights"
 
-    Accepts a plain ``state_dict`` or a :class:`colorlab.train.Trainer` checkpoint (its
-    ``nets["model"]`` entry, or ``nets["generator"]`` for GANs); read with ``weights_only=True``.
+
+def bundled_path(name: str) -> Path:
+    """Where the bundled weights of model ``name`` live (``colorlab/weights/<name>.pt``)."""
+    return BUNDLED_DIR / f"{name}.pt"
+
+
+def bundled() -> list[str]:
+    """Names of the registered models that have bundled weights, sorted."""
+    _ensure_families_imported()
+    return sorted(name for name in _REGISTRY if bundled_path(name).is_file())
+
+
+def read_weights_file(path: str) -> dict:
+    """Read a weights file: ``{"state_dict": ..., "options": {...}}`` whatever its layout.
+
+    Accepts a plain ``state_dict``, a :class:`colorlab.train.Trainer` checkpoint (its
+    ``nets["model"]``, or ``nets["generator"]`` for GANs) and the kit's bundled format
+    (``{"state_dict": ..., "options": ..., ...}``); read with ``weights_only=True``. Half-precision
+    tensors are returned as float32.
 
     Raises:
-        ColorlabError: missing or unreadable file, or keys/shapes that do not fit ``model``.
+        ColorlabError: missing or unreadable file, or a file holding no state_dict.
     """
     import os
 
@@ -97,13 +125,28 @@ def load_state_dict_file(path: str, model: nn.Module) -> nn.Module:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001 - report any unreadable file in one line
         raise ColorlabError(f"{path}: cannot read weights ({type(error).__name__})") from None
+    options = {}
     if isinstance(state, dict) and "nets" in state:
         nets = state["nets"]
         state = nets.get("model", nets.get("generator"))
-    if not isinstance(state, dict):
+    elif isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
+        options = dict(state.get("options", {}))
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(value, torch.Tensor) for value in state.values()):
         raise ColorlabError(f"{path}: not a state_dict or colorlab checkpoint")
+    state = {key: value.float() if value.is_floating_point() else value for key, value in state.items()}
+    return {"state_dict": state, "options": options}
+
+
+def load_state_dict_file(path: str, model: nn.Module) -> nn.Module:
+    """Load the weights in ``path`` (any layout :func:`read_weights_file` reads) into ``model``.
+
+    Raises:
+        ColorlabError: missing or unreadable file, or keys/shapes that do not fit ``model``.
+    """
+    state = read_weights_file(path)["state_dict"]
     try:
-        model.load_state_dict({key: value.float() if value.is_floating_point() else value for key, value in state.items()})
+        model.load_state_dict(state)
     except RuntimeError as error:
         first = str(error).strip().splitlines()[0:2]
         raise ColorlabError(f"{path}: weights do not fit {type(model).__name__}: {' '.join(first)}") from None

@@ -1,0 +1,221 @@
+"""The one colorization path: any image in, an RGB uint8 array of the same size out.
+
+::
+
+    image --io.load_image--> RGB (H, W, 3) --color.rgb_to_lab--> L (full size)
+          resize L to the model's working size --> normalize --> model --> ab (working size)
+          upsample ab to (H, W), x intensity --> merge with the full-size L --> color.lab_to_rgb --> uint8
+
+The model only ever sees a small L; the output keeps every detail of the original lightness,
+because only the colour (which the eye sees at low resolution anyway) is upsampled. The CLI, the
+app and the evaluation all call :func:`colorize`.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from colorlab import color
+from colorlab.device import get_device
+from colorlab.io import ColorlabError, ImageSource, load_image
+
+__all__ = ["DEFAULT_MODEL", "colorize", "colorize_l", "colorize_files", "output_paths", "get_model", "ModelLike"]
+
+#: The bundled model ``model="default"`` stands for, picked from the evaluation leaderboard
+#: (see colorlab/weights/README.md).
+DEFAULT_MODEL = "resnet18_regression"
+
+#: A registered model name (bundled weights), ``"default"``, or a loaded network.
+ModelLike = Union[str, nn.Module]
+
+#: Rows converted at a time, so that a 24-megapixel photo needs a few hundred MB, not gigabytes.
+_ROWS_PER_CHUNK = 512
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_model(name: str, device: str) -> nn.Module:
+    from colorlab import models
+
+    return models.load(name, weights="bundled").to(device).eval()
+
+
+def get_model(model: ModelLike = "default", device: torch.device | str | None = None) -> nn.Module:
+    """A network ready for inference: a loaded module as it is, or a registered name with bundled weights.
+
+    Loaded networks are cached per (name, device), so repeated calls are cheap.
+    """
+    device = torch.device(device) if device is not None else get_device()
+    if isinstance(model, nn.Module):
+        return model.eval()
+    if not isinstance(model, str):
+        raise ColorlabError(f"model must be a registered name or a torch module, got {type(model).__name__}")
+    name = DEFAULT_MODEL if model == "default" else model
+    return _cached_model(name, str(device))
+
+
+def _chunks(height: int):
+    for start in range(0, height, _ROWS_PER_CHUNK):
+        yield slice(start, min(start + _ROWS_PER_CHUNK, height))
+
+
+@torch.inference_mode()
+def colorize_l(
+    l: torch.Tensor,  # noqa: E741
+    model: ModelLike = "default",
+    *,
+    temperature: float | None = None,
+    size: int | None = None,
+) -> torch.Tensor:
+    """Predict ``ab`` for a full-size lightness image.
+
+    Args:
+        l: ``(1, 1, H, W)`` float, ``L`` in ``[0, 100]``, any size.
+        model: see :func:`get_model`.
+        temperature: annealing temperature for classification models (ignored by regression).
+        size: working side length (default: the model's ``input_size``); L is resized to
+            ``size x size`` (as the reference implementations do), so any aspect ratio works.
+
+    Returns:
+        ``ab (1, 2, H, W)`` float32 in Lab units, upsampled (bilinear) to the size of ``l``.
+    """
+    net = get_model(model, device=l.device if isinstance(model, nn.Module) else None)
+    device = next(net.parameters()).device
+    size = size or getattr(net, "input_size", 256)
+    height, width = l.shape[-2:]
+    l_small = F.interpolate(l.to(device, torch.float32), size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+    l_norm = color.normalize_l(l_small, getattr(net, "scheme", "zhang"))
+    if temperature is not None and hasattr(net, "predict_ab"):
+        ab_norm = net.predict_ab(l_norm, temperature=temperature)
+    elif hasattr(net, "predict_ab"):
+        ab_norm = net.predict_ab(l_norm)
+    else:
+        ab_norm = net(l_norm)
+    ab = color.denormalize_ab(ab_norm.float())
+    return F.interpolate(ab, size=(height, width), mode="bilinear", align_corners=False).to(l.device)
+
+
+@torch.inference_mode()
+def colorize(
+    image: ImageSource,
+    model: ModelLike = "default",
+    intensity: float = 1.0,
+    temperature: float | None = None,
+    *,
+    size: int | None = None,
+) -> np.ndarray:
+    """Colorize a photo.
+
+    Args:
+        image: anything :func:`colorlab.io.load_image` takes (a path, bytes, a file object, a PIL
+            image, an array); a colour photo is greyed first (only its Lab lightness is used).
+        model: a registered model name (its bundled weights), ``"default"``, or a loaded network.
+        intensity: scales the predicted ``ab``: 0 gives the grey photo, 1 the model's colours,
+            above 1 more saturation (colours outside the sRGB gamut are clipped).
+        temperature: for classification models, the annealed-mean temperature (None: the model's default).
+        size: working side length (default: the model's ``input_size``).
+
+    Returns:
+        ``rgb (H, W, 3) uint8``, the same height and width as the input; its Lab lightness is the
+        input's, at full resolution.
+
+    Raises:
+        ColorlabError: unreadable image, unknown model, or a negative intensity.
+    """
+    if not np.isfinite(intensity) or intensity < 0:
+        raise ColorlabError(f"intensity must be a number >= 0, got {intensity}")
+    rgb = load_image(image)
+    height, width = rgb.shape[:2]
+    lightness = torch.empty((1, 1, height, width), dtype=torch.float32)
+    for rows in _chunks(height):
+        chunk = torch.from_numpy(rgb[rows]).permute(2, 0, 1)
+        lightness[0, :, rows] = color.rgb_to_lab(chunk)[:1]
+    del rgb
+    ab = colorize_l(lightness, model, temperature=temperature, size=size)
+    ab.mul_(float(intensity))
+    out = np.empty((height, width, 3), dtype=np.uint8)
+    for rows in _chunks(height):
+        rgb_rows = color.lab_to_rgb(torch.cat((lightness[0, :, rows], ab[0, :, rows]), dim=0))
+        out[rows] = (rgb_rows.permute(1, 2, 0) * 255.0 + 0.5).clamp(0, 255).to(torch.uint8).numpy()
+    return out
+
+
+def _collect_inputs(inputs: list[str]) -> list[tuple[Path, Path]]:
+    """(file, its path relative to what the user named) for files and folders (recursively)."""
+    from colorlab.data.folders import find_images
+
+    found: list[tuple[Path, Path]] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            found.extend((file, file.relative_to(path)) for file in find_images(path))
+        else:
+            found.append((path, Path(path.name)))  # missing files are reported when read
+    return found
+
+
+def output_paths(relative: list[Path], out_dir: Path, fmt: str, protect: set[Path]) -> list[Path]:
+    """Output names derived from input names: ``<stem>_color.<fmt>`` in the same sub-folders.
+
+    Two inputs never get the same output (``_2``, ``_3`` … are appended), and no output is a path
+    in ``protect`` (the inputs).
+    """
+    taken: set[Path] = set()
+    result = []
+    for rel in relative:
+        base = out_dir / rel.parent / f"{rel.stem}_color"
+        candidate, counter = base.with_name(base.name + f".{fmt}"), 1
+        while candidate in taken or candidate.resolve() in protect:
+            counter += 1
+            candidate = base.with_name(f"{base.name}_{counter}.{fmt}")
+        taken.add(candidate)
+        result.append(candidate)
+    return result
+
+
+def colorize_files(
+    inputs: list[str],
+    out_dir: str,
+    model: ModelLike = "default",
+    *,
+    intensity: float = 1.0,
+    temperature: float | None = None,
+    fmt: str = "jpg",
+    quality: int = 95,
+    progress: bool = True,
+) -> tuple[list[Path], list[str]]:
+    """Colorize files and folders (recursively) into ``out_dir``: what ``colorlab colorize`` does.
+
+    Inputs are only read; each output is written atomically. A file that cannot be read or
+    colorized is skipped with a one-line message; the others go on.
+
+    Returns:
+        ``(written paths, one-line error messages)``.
+    """
+    from tqdm.auto import tqdm
+
+    from colorlab.io import save_image
+
+    if fmt not in ("jpg", "png"):
+        raise ColorlabError(f"--format must be jpg or png, got {fmt!r}")
+    files = _collect_inputs(inputs)
+    if not files:
+        raise ColorlabError(f"no images found in {', '.join(inputs)}")
+    protect = {path.resolve() for path, _ in files}
+    targets = output_paths([rel for _, rel in files], Path(out_dir), fmt, protect)
+    net = get_model(model)
+    written, errors = [], []
+    for (source, _), target in tqdm(list(zip(files, targets)), desc="colorize", unit="image", disable=not progress):
+        try:
+            rgb = colorize(source, net, intensity=intensity, temperature=temperature)
+            written.append(save_image(target, rgb, quality=quality, source=source))
+        except ColorlabError as error:
+            errors.append(str(error))
+            tqdm.write(f"colorlab: skipped: {error}")
+    return written, errors
