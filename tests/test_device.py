@@ -127,3 +127,20 @@ def test_real_cuda_is_picked_first(monkeypatch):
     assert get_device().type == "cuda"
     with pytest.raises(ColorlabError):
         get_device(f"cuda:{torch.cuda.device_count()}")
+
+
+def test_single_thread_is_scoped():
+    import torch
+
+    from colorlab.device import single_thread
+
+    before = torch.get_num_threads()
+    with single_thread():
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    try:
+        with single_thread():
+            raise KeyError("boom")
+    except KeyError:
+        pass
+    assert torch.get_num_threads() == before

@@ -24,6 +24,7 @@ from torchvision.transforms import v2
 from tqdm.auto import tqdm
 
 from colorlab.color import SCHEMES, Scheme, lab_to_rgb, normalize_lab, rgb_to_l_ab
+from colorlab.device import single_thread
 from colorlab.io import ColorlabError, load_image
 from colorlab.metrics import colorfulness
 
@@ -407,8 +408,9 @@ class ImageFolderLab(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         """``(l_norm (1, S, S), ab_norm (2, S, S))`` float32 for image ``index``."""
-        l, ab = rgb_to_l_ab(self.rgb(index))
-        return normalize_lab(l, ab, self.scheme)
+        with single_thread():
+            l, ab = rgb_to_l_ab(self.rgb(index))
+            return normalize_lab(l, ab, self.scheme)
 
 
 # --- Kaggle "image-colorization" arrays ------------------------------------------------------------
@@ -531,5 +533,6 @@ class KaggleLabNpy(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         """``(l_norm (1, S, S), ab_norm (2, S, S))`` float32 for image ``index``."""
-        lab = self.lab(index)
-        return normalize_lab(lab[:1], lab[1:], self.scheme)
+        with single_thread():
+            lab = self.lab(index)
+            return normalize_lab(lab[:1], lab[1:], self.scheme)

@@ -12,6 +12,7 @@ import torch
 from torch.utils.data import Dataset
 
 from colorlab.color import SCHEMES, Scheme, lab_to_rgb, normalize_lab
+from colorlab.device import single_thread
 from colorlab.io import ColorlabError
 
 __all__ = ["SyntheticScenes"]
@@ -212,5 +213,6 @@ class SyntheticScenes(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         """``(l_norm (1, H, W), ab_norm (2, H, W))`` float32, normalized with :attr:`scheme`."""
-        lab = self.lab(index)
-        return normalize_lab(lab[:1], lab[1:], self.scheme)
+        with single_thread():
+            lab = self.lab(index)
+            return normalize_lab(lab[:1], lab[1:], self.scheme)
