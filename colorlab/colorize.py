@@ -71,34 +71,42 @@ def colorize_l(
     model: ModelLike = "default",
     *,
     temperature: float | None = None,
-    size: int | None = None,
+    size: int | tuple[int, int] | None = None,
+    **inputs: torch.Tensor,
 ) -> torch.Tensor:
-    """Predict ``ab`` for a full-size lightness image.
+    """Predict ``ab`` for full-size lightness, the way the reference demos do.
+
+    L is resized (bilinear, antialiased) to the working size, normalized with ``model.scheme``,
+    run through the network without gradients, and the predicted ab is upsampled (bilinear) back
+    to the original ``H x W``, to go with the original, sharp lightness.
 
     Args:
-        l: ``(1, 1, H, W)`` float, ``L`` in ``[0, 100]``, any size.
+        l: ``(N, 1, H, W)`` float, ``L`` in ``[0, 100]``, any size.
         model: see :func:`get_model`.
         temperature: annealing temperature for classification models (ignored by regression).
-        size: working side length (default: the model's ``input_size``); L is resized to
-            ``size x size`` (as the reference implementations do), so any aspect ratio works.
+        size: working size, an int (square, as the reference implementations squeeze every photo)
+            or ``(h, w)``; default: the model's ``input_size``.
+        inputs: extra network inputs at the working size (e.g. SIGGRAPH17's ``ab_hint_norm`` and
+            ``mask``), moved to the model's device.
 
     Returns:
-        ``ab (1, 2, H, W)`` float32 in Lab units, upsampled (bilinear) to the size of ``l``.
+        ``ab (N, 2, H, W)`` float32 in Lab units, on the device of ``l``.
     """
     net = get_model(model, device=l.device if isinstance(model, nn.Module) else None)
-    device = next(net.parameters()).device
+    parameter = next(net.parameters(), None)
+    device = parameter.device if parameter is not None else l.device
     size = size or getattr(net, "input_size", 256)
-    height, width = l.shape[-2:]
-    l_small = F.interpolate(l.to(device, torch.float32), size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+    grid = (size, size) if isinstance(size, int) else tuple(size)
+    l_small = l.to(device, torch.float32)
+    if tuple(l_small.shape[-2:]) != grid:
+        l_small = F.interpolate(l_small, size=grid, mode="bilinear", antialias=True, align_corners=False)
     l_norm = color.normalize_l(l_small, getattr(net, "scheme", "zhang"))
-    if temperature is not None and hasattr(net, "predict_ab"):
-        ab_norm = net.predict_ab(l_norm, temperature=temperature)
-    elif hasattr(net, "predict_ab"):
-        ab_norm = net.predict_ab(l_norm)
-    else:
-        ab_norm = net(l_norm)
+    extra = {key: value.to(device) for key, value in inputs.items()}
+    if temperature is not None:
+        extra["temperature"] = temperature
+    ab_norm = net.predict_ab(l_norm, **extra) if hasattr(net, "predict_ab") else net(l_norm, **extra)
     ab = color.denormalize_ab(ab_norm.float())
-    return F.interpolate(ab, size=(height, width), mode="bilinear", align_corners=False).to(l.device)
+    return F.interpolate(ab, size=tuple(l.shape[-2:]), mode="bilinear", align_corners=False).to(l.device)
 
 
 @torch.inference_mode()

@@ -38,6 +38,16 @@ __all__ = [
     "LAB_QUESTIONS",
     "check_lab_of_colours",
     "check_remove_colour",
+    "check_pix2pix_scheme",
+    "TINT_QUESTIONS",
+    "check_tint_offset",
+    "SQUARE_AMBIGUITY",
+    "check_ambiguous_square",
+    "RECEPTIVE_FIELD_STACKS",
+    "check_receptive_field",
+    "check_pix2pix_generator_loss",
+    "check_best_constant_ab",
+    "check_expected_squared_error",
 ]
 
 #: exercise name -> check function (one argument: the student's function or answer; returns bool).
@@ -326,4 +336,516 @@ def check_remove_colour(fn: Callable[[torch.Tensor], torch.Tensor]) -> str:
     return (
         f"`{name}` keeps L and sets a = b = 0 (max difference {error:.1e}): "
         "this is the input a colorization model sees."
+    )
+
+
+# --- notebook 02: normalization and data ------------------------------------------------------
+
+_PIX2PIX_HINT = (
+    "See the table in section 1: pix2pix maps L in [0, 100] linearly onto [-1, 1] (0 -> -1, 100 -> 1) and "
+    "divides ab by 110; the inverse undoes the same steps in reverse order."
+)
+
+
+def _lab_test_batch() -> tuple[torch.Tensor, torch.Tensor]:
+    """``l (2, 1, 4, 5)`` float64 in ``[0, 100]`` with 0, 50 and 100; ``ab (2, 2, 4, 5)`` in ``[-110, 110]`` with 0 and ±110."""
+    generator = torch.Generator().manual_seed(2)
+    l = torch.rand((2, 1, 4, 5), generator=generator, dtype=torch.float64) * 100.0  # noqa: E741
+    l.view(-1)[:3] = torch.tensor([0.0, 50.0, 100.0], dtype=torch.float64)
+    ab = (torch.rand((2, 2, 4, 5), generator=generator, dtype=torch.float64) * 2.0 - 1.0) * 110.0
+    ab.view(-1)[:3] = torch.tensor([0.0, 110.0, -110.0], dtype=torch.float64)
+    return l, ab
+
+
+def _as_tensor_pair(result: Any, name: str, shapes: tuple[torch.Size, torch.Size], what: str) -> tuple[torch.Tensor, torch.Tensor]:
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise NotYet(f"`{name}` should return a pair {what}, got a {type(result).__name__}.", f"End with `return {what[1:-1]}`.")
+    return _as_float64_tensor(result[0], name, shapes[0]), _as_float64_tensor(result[1], name, shapes[1])
+
+
+def _close(result: torch.Tensor, expected: torch.Tensor, atol: float = 1e-6) -> bool:
+    return bool(torch.allclose(result, expected, atol=atol, rtol=0.0))
+
+
+@register("pix2pix_scheme")
+def check_pix2pix_scheme(functions: Any) -> str:
+    """Check a student pair ``(normalize_pix2pix, denormalize_pix2pix)`` against :mod:`colorlab.color`.
+
+    ``normalize_pix2pix(l, ab) -> (l_norm, ab_norm)`` receives ``l (N, 1, H, W)`` in ``[0, 100]`` and
+    ``ab (N, 2, H, W)`` in Lab units (float64) and must match
+    ``color.normalize_lab(l, ab, "pix2pix")`` within ``1e-6``; ``denormalize_pix2pix(l_norm, ab_norm)
+    -> (l, ab)`` must invert it (round trip within ``1e-6``). Neither may modify its inputs.
+    """
+    if functions is None or not isinstance(functions, (tuple, list)) or len(functions) != 2:
+        raise NotYet(
+            "the answer should be the pair (normalize_pix2pix, denormalize_pix2pix).",
+            "Call the check with both functions: check_pix2pix_scheme((normalize_pix2pix, denormalize_pix2pix)).",
+        )
+    normalize, denormalize = functions
+    _require_function(normalize, "normalize_pix2pix")
+    _require_function(denormalize, "denormalize_pix2pix")
+    l, ab = _lab_test_batch()  # noqa: E741
+    l_given, ab_given = l.clone(), ab.clone()
+    result = _call_student(normalize, "normalize_pix2pix", l_given, ab_given, hint=_PIX2PIX_HINT)
+    l_norm, ab_norm = _as_tensor_pair(result, "normalize_pix2pix", (l.shape, ab.shape), "(l_norm, ab_norm)")
+    if not (torch.equal(l_given, l) and torch.equal(ab_given, ab)):
+        raise NotYet("`normalize_pix2pix` modified its input tensors in place.", "Compute new tensors instead.")
+    l_expected, ab_expected = color.normalize_lab(l, ab, "pix2pix")
+    if not _close(l_norm, l_expected):
+        if _close(l_norm, color.normalize_l_zhang(l)):
+            hint = "That is the zhang scheme, (L - 50) / 100 in [-0.5, 0.5]. pix2pix uses all of [-1, 1]: L / 50 - 1."
+        elif _close(l_norm, l / 100.0):
+            hint = "L / 100 lies in [0, 1]; pix2pix centres it on 0 and stretches it to [-1, 1]: L / 50 - 1."
+        elif _close(l_norm, l):
+            hint = "L came back unchanged: it must be scaled too. " + _PIX2PIX_HINT
+        else:
+            hint = _PIX2PIX_HINT
+        raise NotYet(
+            f"l_norm is off: L = 0, 50, 100 gave {[round(v, 4) for v in l_norm.flatten()[:3].tolist()]}, "
+            f"expected {[round(v, 4) for v in l_expected.flatten()[:3].tolist()]}.",
+            hint,
+        )
+    if not _close(ab_norm, ab_expected):
+        if _close(ab_norm, ab / 128.0):
+            hint = "colorlab divides ab by 110 in both schemes (the sRGB gamut fits in ±110), not 128: color.normalize_ab."
+        elif _close(ab_norm, ab):
+            hint = "ab came back unchanged: it must be scaled to about [-1, 1] too. " + _PIX2PIX_HINT
+        else:
+            hint = _PIX2PIX_HINT
+        raise NotYet(
+            f"ab_norm is off: ab = 0, 110, -110 gave {[round(v, 4) for v in ab_norm.flatten()[:3].tolist()]}, "
+            f"expected {[round(v, 4) for v in ab_expected.flatten()[:3].tolist()]}.",
+            hint,
+        )
+    # the inverse, fed the reference normalized values
+    l_norm_given, ab_norm_given = l_expected.clone(), ab_expected.clone()
+    result = _call_student(denormalize, "denormalize_pix2pix", l_norm_given, ab_norm_given, hint=_PIX2PIX_HINT)
+    l_back, ab_back = _as_tensor_pair(result, "denormalize_pix2pix", (l.shape, ab.shape), "(l, ab)")
+    if not (torch.equal(l_norm_given, l_expected) and torch.equal(ab_norm_given, ab_expected)):
+        raise NotYet("`denormalize_pix2pix` modified its input tensors in place.", "Compute new tensors instead.")
+    if not _close(l_back, l, atol=1e-4):
+        if _close(l_back, color.denormalize_l_zhang(l_expected), atol=1e-4):
+            hint = "That is the zhang inverse (l_norm * 100 + 50); invert L / 50 - 1 instead: (l_norm + 1) * 50."
+        else:
+            hint = "Undo the steps in reverse order: add 1, then multiply by 50."
+        raise NotYet(f"the round trip changes L by up to {(l_back - l).abs().max().item():.3g}.", hint)
+    if not _close(ab_back, ab, atol=1e-4):
+        if _close(ab_back, ab_expected):
+            hint = "ab came back still normalized, in [-1, 1]: as Lab units that is an almost grey image. Multiply by 110."
+        else:
+            hint = "ab_norm * 110 (color.denormalize_ab) gives Lab units back."
+        raise NotYet(f"the round trip changes ab by up to {(ab_back - ab).abs().max().item():.3g}.", hint)
+    return "normalize_pix2pix matches colorlab (L 0, 50, 100 -> -1, 0, 1) and denormalize_pix2pix undoes it exactly."
+
+
+def _encode_ab01(ab: torch.Tensor) -> torch.Tensor:
+    """The [0, 1] encoding of notebook 02's tint bug: ``ab / 220 + 0.5`` (ab in ``[-110, 110]`` -> ``[0, 1]``)."""
+    return color.normalize_ab(ab) / 2.0 + 0.5
+
+
+#: question -> (the true (a, b) of the pixel, index of the decoded channel asked for: 0 for a, 1 for b).
+TINT_QUESTIONS: dict[str, tuple[tuple[float, float], int]] = {
+    "a of a grey pixel": ((0.0, 0.0), 0),
+    "b of a grey pixel": ((0.0, 0.0), 1),
+    "a of a pixel with a = 60, b = 0": ((60.0, 0.0), 0),
+}
+_TINT_TOLERANCE = 1.0
+_TINT_HINT = "Go step by step: the stored value is a / 220 + 0.5, and the viewer multiplies it by 110."
+
+
+def _decoded_wrongly(a: float, b: float) -> torch.Tensor:
+    ab = torch.tensor([a, b], dtype=torch.float64).view(2, 1, 1)
+    return color.denormalize_ab(_encode_ab01(ab)).flatten()
+
+
+@register("tint_offset")
+def check_tint_offset(answers: Mapping[str, Any]) -> str:
+    """Check predictions of what the tint bug of notebook 02 does to a few pixels.
+
+    The bug: ab is stored as ``ab / 220 + 0.5`` (in ``[0, 1]``, for a sigmoid output) and decoded
+    with :func:`colorlab.color.denormalize_ab` (``x 110``), as if it were ``ab / 110``. ``answers``
+    maps each question of :data:`TINT_QUESTIONS` to the decoded value (Lab units, within ``±1``).
+    """
+    if answers is None:
+        raise NotYet("`tint_answers` is still None.", "Make it a dict with one number per question.")
+    if not isinstance(answers, Mapping):
+        raise NotYet(f"`tint_answers` should be a dict, got a {type(answers).__name__}.", 'Use {"a of a grey pixel": ..., ...}.')
+    missing = [question for question in TINT_QUESTIONS if answers.get(question) is None]
+    if missing:
+        raise NotYet(f"no answer yet for: {', '.join(missing)}.", "Replace every None with a number.")
+    problems, hints = [], []
+    for question, ((a, b), channel) in TINT_QUESTIONS.items():
+        answer = answers[question]
+        expected = _decoded_wrongly(a, b)[channel].item()
+        true_value = (a, b)[channel]
+        if isinstance(answer, bool) or not isinstance(answer, (int, float, np.number)):
+            problems.append(f"{question}: expected a number, got {answer!r}")
+            hints.append(_TINT_HINT)
+        elif abs(float(answer) - expected) > _TINT_TOLERANCE:
+            problems.append(f"{question}: {answer} is not right")
+            if abs(float(answer) - true_value) <= _TINT_TOLERANCE:
+                hints.append(f"{answer} is the true value; the bug changes it. {_TINT_HINT}")
+            elif abs(float(answer) + expected) <= _TINT_TOLERANCE:
+                hints.append("Right size, wrong sign: the stored value is never negative, so neither is what x 110 makes of it.")
+            elif abs(float(answer) - (true_value + _decoded_wrongly(0.0, 0.0)[channel].item())) <= _TINT_TOLERANCE:
+                hints.append("You added the offset to the true value, but the colour itself is scaled too: "
+                             "/ 220 on the way in, x 110 on the way out.")
+            else:
+                hints.append(_TINT_HINT)
+    if problems:
+        unique_hints = list(dict.fromkeys(hints))
+        raise NotYet(f"{len(problems)} of {len(TINT_QUESTIONS)} wrong: " + "; ".join(problems) + ".", " ".join(unique_hints))
+    offset = _decoded_wrongly(0.0, 0.0)
+    scale = (_decoded_wrongly(60.0, 0.0)[0].item() - offset[0].item()) / 60.0
+    return (
+        f"the wrong decoder turns (a, b) into ({scale:g} a + {offset[0].item():g}, {scale:g} b + {offset[1].item():g}): "
+        f"colours are halved and every pixel moves by +{offset[0].item():g} in a (red) and b (yellow), the orange tint."
+    )
+
+
+_SQUARE_HINT = (
+    "The squared error E[(guess - ab)^2] is smallest when the guess is the mean E[ab]: each colour's ab "
+    "weighted by its probability. A square is blue with probability ambiguity / 2."
+)
+#: The ambiguity the exercise asks about.
+SQUARE_AMBIGUITY = 0.5
+
+
+def _square_colours() -> tuple[torch.Tensor, torch.Tensor]:
+    """The ab of the yellow and of the blue square of :class:`colorlab.data.SyntheticScenes`, float64 ``(2,)``."""
+    from colorlab.data.synthetic import SyntheticScenes  # imported here: colorlab.data pulls in torchvision
+
+    return tuple(torch.tensor(SyntheticScenes.OBJECT_LAB[name][1:], dtype=torch.float64) for name in ("square_yellow", "square_blue"))
+
+
+def _square_mean(ambiguity: float) -> torch.Tensor:
+    """Mean ab of a square when it is blue with probability ``ambiguity / 2``."""
+    yellow, blue = _square_colours()
+    p_blue = ambiguity / 2.0
+    return (1.0 - p_blue) * yellow + p_blue * blue
+
+
+@register("ambiguous_square")
+def check_ambiguous_square(answer: Mapping[str, Any]) -> str:
+    """Check the best constant ab guess, under squared error, for the squares of ``SyntheticScenes(ambiguity=0.5)``.
+
+    ``answer`` is ``{"a": number, "b": number}`` in Lab units; correct within ``±1`` of the
+    probability-weighted mean of the two square colours (blue has probability ``ambiguity / 2``).
+    """
+    if answer is None:
+        raise NotYet("`square_guess` is still None.", 'Make it a dict {"a": ..., "b": ...}.')
+    if not isinstance(answer, Mapping):
+        raise NotYet(f"`square_guess` should be a dict, got a {type(answer).__name__}.", 'Use {"a": ..., "b": ...}.')
+    values = [answer.get(key) for key in ("a", "b")]
+    if any(value is None for value in values):
+        raise NotYet("`square_guess` needs a number for both \"a\" and \"b\".", "Replace every None with a number.")
+    if any(isinstance(value, bool) or not isinstance(value, (int, float, np.number)) for value in values):
+        raise NotYet(f"`square_guess` should hold numbers, got {values!r}.", _SQUARE_HINT)
+    guess = torch.tensor([float(value) for value in values], dtype=torch.float64)
+    expected = _square_mean(SQUARE_AMBIGUITY)
+    if (guess - expected).abs().max().item() > 1.0:
+        problem = f"(a, b) = ({values[0]}, {values[1]}) is not the best guess."
+        yellow, _ = _square_colours()
+        if (guess - _square_mean(1.0)).abs().max().item() <= 1.0:
+            hint = "That is the answer for ambiguity = 1 (a 50/50 coin). At 0.5, blue has probability 0.5 / 2 = 0.25."
+        elif (guess - yellow).abs().max().item() <= 1.0:
+            hint = "That is the most likely colour, what a colour *classifier* would pick; squared error prefers the mean. "
+            hint += _SQUARE_HINT
+        elif (guess - _square_mean(2.0 - SQUARE_AMBIGUITY)).abs().max().item() <= 1.0:
+            hint = "You swapped the probabilities: yellow is the more likely colour (0.75)."
+        else:
+            hint = _SQUARE_HINT
+        raise NotYet(problem, hint)
+    return (
+        f"the best constant guess is ({expected[0].item():g}, {expected[1].item():g}): a dull mustard, "
+        f"chroma {expected.norm().item():.1f} instead of the real {_square_mean(0.0).norm().item():.1f}. "
+        "A regression model pays for ambiguity with washed-out colour."
+    )
+
+
+# --- notebook 06: Pix2Pix -----------------------------------------------------------------------
+
+_RECEPTIVE_FIELD_HINT = (
+    "Start from one output unit (r = 1) and walk back to the input, last layer first: a layer with "
+    "kernel k and stride s turns r of its outputs into (r - 1) * s + k of its inputs."
+)
+
+#: (kernel, stride) stacks the receptive-field check tries, with a name for the feedback.
+RECEPTIVE_FIELD_STACKS: dict[str, list[tuple[int, int]]] = {
+    "three 3x3 convolutions": [(3, 1), (3, 1), (3, 1)],
+    "the 70x70 PatchGAN": [(4, 2), (4, 2), (4, 2), (4, 1), (4, 1)],
+    "a VGG-like block": [(3, 1), (3, 1), (2, 2), (3, 1), (3, 1), (2, 2)],
+    "the ResNet stem": [(7, 2), (3, 2)],
+    "a single layer": [(5, 3)],
+}
+
+
+def _receptive_field_variants(layers: list[tuple[int, int]]) -> dict[str, int]:
+    """The usual wrong answers for ``layers``: name -> value."""
+    backward_in_forward_order, no_minus_one = 1, 1
+    for kernel, stride in layers:
+        backward_in_forward_order = (backward_in_forward_order - 1) * stride + kernel
+    for kernel, stride in reversed(layers):
+        no_minus_one = no_minus_one * stride + kernel
+    return {
+        "sum": sum(kernel for kernel, _ in layers),
+        "forward order": backward_in_forward_order,
+        "no minus one": no_minus_one,
+    }
+
+
+@register("receptive_field")
+def check_receptive_field(fn: Callable[[list[tuple[int, int]]], int]) -> str:
+    """Check a student ``receptive_field(layers) -> int`` against :func:`colorlab.models.pix2pix.receptive_field`.
+
+    ``fn`` receives a list of ``(kernel, stride)`` pairs in forward order (a fresh copy each time)
+    and must return the side of the input patch one output unit sees, exactly.
+    """
+    from colorlab.models.pix2pix import receptive_field  # imported here: the models pull in torchvision
+
+    name = "receptive_field"
+    _require_function(fn, name)
+    for description, layers in RECEPTIVE_FIELD_STACKS.items():
+        result = _call_student(fn, name, list(layers), hint=_RECEPTIVE_FIELD_HINT)
+        expected = receptive_field(layers)
+        try:
+            value = float(result)
+        except (TypeError, ValueError):
+            raise NotYet(f"`{name}` returned a {type(result).__name__}, not a number.", "Return an int.") from None
+        if value != expected:
+            problem = f"for {description} {layers} you returned {result}, expected {expected}."
+            variants = _receptive_field_variants(layers)
+            if value == variants["sum"]:
+                hint = "Adding up the kernels ignores the strides: after a stride-2 layer, one step is 2 input pixels. "
+            elif value == variants["forward order"]:
+                hint = "Walk from the output back to the input: the last layer is applied first. "
+            elif value == variants["no minus one"]:
+                hint = "r units of a layer with stride s span (r - 1) * s + 1 pixels of its input, plus k - 1 for the kernel. "
+            else:
+                hint = ""
+            raise NotYet(problem, hint + _RECEPTIVE_FIELD_HINT)
+    return (
+        f"`{name}` is right on {len(RECEPTIVE_FIELD_STACKS)} stacks: each PatchGAN verdict sees a "
+        f"{receptive_field(RECEPTIVE_FIELD_STACKS['the 70x70 PatchGAN'])} x 70 patch of the image."
+    )
+
+
+_GENERATOR_LOSS_HINT = (
+    "G wants D to answer 'real' (label 1) on its output: -log(sigmoid(d_fake)) averaged over D's grid, "
+    "plus lambda = 100 times the mean absolute error |ab_fake - ab_real|."
+)
+
+
+def _generator_loss_cases() -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """Two cases ``(d_fake (2, 1, 4, 4), ab_fake (2, 2, 8, 8), ab_real)``; logits in (0.05, 0.95) first, then any."""
+    generator = torch.Generator().manual_seed(6)
+    cases = []
+    for logits in (0.05 + 0.9 * torch.rand(2, 1, 4, 4, generator=generator), 2.0 * torch.randn(2, 1, 4, 4, generator=generator)):
+        ab_real = torch.rand(2, 2, 8, 8, generator=generator) * 2 - 1
+        ab_fake = (ab_real + 0.2 * torch.randn(2, 2, 8, 8, generator=generator)).clamp(-1, 1)
+        cases.append((logits, ab_fake, ab_real))
+    return cases
+
+
+@register("pix2pix_generator_loss")
+def check_pix2pix_generator_loss(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]) -> str:
+    """Check a student ``g_loss(d_fake, ab_fake, ab_real) -> scalar``: vanilla GAN + 100 * L1.
+
+    ``d_fake`` holds D's logits ``(N, 1, h, w)`` on the generated pairs, ``ab_fake`` / ``ab_real``
+    are ``(N, 2, H, W)`` in ``ab / 110``; the result (tensor or float) must match
+    :func:`colorlab.models.pix2pix.generator_loss` (``mode="vanilla"``) within ``1e-4`` relative.
+    """
+    from colorlab.models.pix2pix import gan_loss, generator_loss
+
+    name = "g_loss"
+    _require_function(fn, name)
+    for index, (d_fake, ab_fake, ab_real) in enumerate(_generator_loss_cases()):
+        given = (d_fake.clone(), ab_fake.clone(), ab_real.clone())
+        result = _call_student(fn, name, *given, hint=_GENERATOR_LOSS_HINT)
+        try:
+            value = float(result.detach()) if isinstance(result, torch.Tensor) else float(result)
+        except (TypeError, ValueError, RuntimeError):
+            raise NotYet(f"`{name}` returned {type(result).__name__}, not one number.", "Return a scalar: use .mean().") from None
+        expected = generator_loss(d_fake, ab_fake, ab_real)
+        if abs(value - expected["total"].item()) <= 1e-4 * abs(expected["total"].item()):
+            continue
+        gan, l1 = expected["gan"].item(), expected["l1"].item()
+        variants = {
+            "lambda": gan + l1,
+            "real": gan_loss(d_fake, False).item() + 100 * l1,
+            "absolute": gan + 100 * torch.mean((ab_fake - ab_real) ** 2).item(),
+            "GAN term": 100 * l1,
+            "halved": 0.5 * (gan + 100 * l1),
+        }
+        if index == 0:  # logits in (0, 1): the "logits are probabilities" mistake gives a finite value
+            variants["logits"] = -torch.log(d_fake).mean().item() + 100 * l1
+        hints = {
+            "lambda": "The L1 term is weighted by lambda = 100 in pix2pix.",
+            "real": "The generator is rewarded when D says *real*: use the label 1 (-log(sigmoid(x))), not 0.",
+            "logits": "D outputs logits, not probabilities: apply torch.sigmoid first "
+            "(or use F.binary_cross_entropy_with_logits).",
+            "absolute": "pix2pix uses L1, the mean absolute error, not the squared error.",
+            "GAN term": "You left out the GAN term: -log(sigmoid(d_fake)).mean().",
+            "halved": "Only D's loss is halved in pix2pix; the generator's is GAN + 100 * L1.",
+        }
+        problem = f"on test case {index + 1} you returned {value:.5g}, expected {expected['total'].item():.5g}."
+        for mistake, variant in variants.items():
+            if abs(value - variant) <= 1e-4 * max(abs(variant), 1e-6):
+                raise NotYet(problem, hints[mistake])
+        raise NotYet(problem, _GENERATOR_LOSS_HINT)
+    return (
+        "`g_loss` = GAN + 100 * L1. With lambda = 100 the L1 term dominates in magnitude; the GAN term "
+        "adds the push towards colours D finds realistic."
+    )
+
+
+# --- notebook 03: regression and the averaging problem ---------------------------------------------
+
+_BEST_CONSTANT_HINT = (
+    "Pick the ab values of the pixels where mask is True (e.g. ab.permute(1, 0, 2, 3)[:, mask] gives "
+    "a (2, P) tensor) and average them over the pixels: the mean minimises the squared error."
+)
+
+
+def _as_result(result: Any, name: str, shape: tuple[int, ...], what: str, hint: str) -> torch.Tensor:
+    """The student's result as a float64 tensor of ``shape``, else :class:`NotYet` with ``hint``."""
+    try:
+        tensor = result.detach().cpu() if isinstance(result, torch.Tensor) else torch.as_tensor(np.asarray(result))
+    except (TypeError, ValueError, RuntimeError):
+        tensor = None
+    if tensor is None or tensor.dtype == torch.bool or tensor.is_complex():
+        raise NotYet(f"`{name}` returned a {type(result).__name__}, expected {what}.", hint)
+    if tuple(tensor.shape) != shape:
+        raise NotYet(f"`{name}` returned shape {tuple(tensor.shape)}, expected {what}.", hint)
+    return tensor.to(torch.float64)
+
+
+def _best_constant_test_case() -> tuple[torch.Tensor, torch.Tensor]:
+    """``ab (4, 2, 5, 6)`` float64 and ``mask (4, 5, 6)`` bool with very different counts per image."""
+    generator = torch.Generator().manual_seed(3)
+    ab = torch.randn((4, 2, 5, 6), generator=generator, dtype=torch.float64) * 30
+    ab[:, 0] += torch.tensor([40.0, -20.0, 5.0, 60.0], dtype=torch.float64).view(4, 1, 1)  # per-image shifts
+    mask = torch.zeros((4, 5, 6), dtype=torch.bool)
+    mask[0, :1, :2] = True  # 2 pixels
+    mask[1, 1:4, 1:5] = True  # 12 pixels
+    mask[3, 2:, :] = True  # 18 pixels; image 2 has none
+    ab[3, 1, 4, 5] = 400.0  # one outlier: the mean and the median differ a lot
+    return ab, mask
+
+
+@register("best_constant_ab")
+def check_best_constant_ab(fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> str:
+    """Check ``best_constant_ab(ab, mask) -> (2,)``: the one ab with the smallest squared error over the masked pixels.
+
+    ``fn`` receives ``ab (N, 2, H, W)`` float64 in Lab units and ``mask (N, H, W)`` bool, and must
+    return the mean ab of the pixels where ``mask`` is True (within ``1e-6``), as a ``(2,)`` tensor or
+    array, without modifying its inputs.
+    """
+    name = "best_constant_ab"
+    _require_function(fn, name)
+    ab, mask = _best_constant_test_case()
+    given_ab, given_mask = ab.clone(), mask.clone()
+    raw = _call_student(fn, name, given_ab, given_mask, hint=_BEST_CONSTANT_HINT)
+    if not (torch.equal(given_ab, ab) and torch.equal(given_mask, mask)):
+        raise NotYet(f"`{name}` modified its input in place.", "Compute a new tensor; leave `ab` and `mask` as they are.")
+    result = _as_result(raw, name, (2,), "one (a, b) pair: shape (2,)", _BEST_CONSTANT_HINT)
+    pixels = ab.permute(1, 0, 2, 3)[:, mask]  # (2, P)
+    expected = pixels.mean(dim=1)
+    if (result - expected).abs().max().item() > 1e-6:
+        problem = f"got ({result[0].item():.3f}, {result[1].item():.3f}), expected ({expected[0].item():.3f}, {expected[1].item():.3f})."
+        per_image = torch.stack([ab[i][:, mask[i]].mean(dim=1) for i in range(len(ab)) if mask[i].any()]).mean(dim=0)
+        variants = {
+            "all pixels": ab.mean(dim=(0, 2, 3)),
+            "per image": per_image,
+            "median": pixels.median(dim=1).values,
+            "quantile": pixels.quantile(0.5, dim=1),
+        }
+        hints = {
+            "all pixels": "You averaged every pixel; only the pixels where `mask` is True belong to the object.",
+            "per image": "You averaged per image, then over images: an image with more object pixels must count "
+            "more. Average over all selected pixels at once.",
+            "median": "That is the median, the best constant under the absolute (L1) error; squared error wants the mean.",
+            "quantile": "That is the median, the best constant under the absolute (L1) error; squared error wants the mean.",
+        }
+        for mistake, variant in variants.items():
+            if torch.isfinite(result).all() and (result - variant).abs().max().item() <= 1e-6:
+                raise NotYet(problem, hints[mistake])
+        raise NotYet(problem, _BEST_CONSTANT_HINT)
+    yellow, blue = _square_colours()
+    middle = (yellow + blue) / 2
+    return (
+        f"the mean of the selected pixels. For an object that is yellow {tuple(yellow.tolist())} or blue "
+        f"{tuple(blue.tolist())} half of the time this is ({middle[0].item():g}, {middle[1].item():g}): grey."
+    )
+
+
+_EXPECTED_ERROR_HINT = (
+    "For each possible colour c_k, take the squared distance (a - a_k)^2 + (b - b_k)^2 between the guess "
+    "and c_k, multiply it by the probability p_k, and add everything up."
+)
+
+
+def _expected_error_cases() -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """``(guess (2,), colours (K, 2), probabilities (K,))`` float64 cases, probabilities summing to 1."""
+    generator = torch.Generator().manual_seed(4)
+    yellow, blue = _square_colours()
+    cases = []
+    for k in (2, 3, 5):
+        colours = torch.randn((k, 2), generator=generator, dtype=torch.float64) * 40
+        weights = torch.rand(k, generator=generator, dtype=torch.float64) + 0.1
+        guess = torch.randn(2, generator=generator, dtype=torch.float64) * 20
+        cases.append((guess, colours, weights / weights.sum()))
+    # last: the notebook's square (several usual mistakes give the same number here, so not first)
+    cases.append((torch.zeros(2, dtype=torch.float64), torch.stack((yellow, blue)), torch.tensor([0.5, 0.5], dtype=torch.float64)))
+    return cases
+
+
+def _expected_error(guess: torch.Tensor, colours: torch.Tensor, probabilities: torch.Tensor) -> torch.Tensor:
+    return (probabilities * ((colours - guess) ** 2).sum(dim=-1)).sum()
+
+
+@register("expected_squared_error")
+def check_expected_squared_error(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], Any]) -> str:
+    """Check ``expected_squared_error(guess, colours, probabilities) -> float``.
+
+    ``fn`` receives ``guess (2,)``, ``colours (K, 2)`` (ab in Lab units) and ``probabilities (K,)``
+    (summing to 1), all float64, and must return ``sum_k p_k * ||guess - colours_k||^2`` (a number or
+    a 0-d tensor, within a relative ``1e-6``), without modifying its inputs.
+    """
+    name = "expected_squared_error"
+    _require_function(fn, name)
+    for index, (guess, colours, probabilities) in enumerate(_expected_error_cases()):
+        given = (guess.clone(), colours.clone(), probabilities.clone())
+        raw = _call_student(fn, name, *given, hint=_EXPECTED_ERROR_HINT)
+        if not all(torch.equal(a, b) for a, b in zip(given, (guess, colours, probabilities))):
+            raise NotYet(f"`{name}` modified its input in place.", "Compute new tensors; leave the inputs as they are.")
+        value = _as_result(raw, name, (), "a single number", "Sum over the colours to get one number: use .sum().")
+        expected = _expected_error(guess, colours, probabilities)
+        if abs(value.item() - expected.item()) <= 1e-6 * max(abs(expected.item()), 1.0):
+            continue
+        distances = ((colours - guess) ** 2).sum(dim=-1)
+        variants = {
+            "not squared": (probabilities * distances.sqrt()).sum(),
+            "unweighted": distances.mean(),
+            "channel mean": (probabilities * ((colours - guess) ** 2).mean(dim=-1)).sum(),
+            "root": expected.sqrt(),
+        }
+        hints = {
+            "not squared": "Square the distances: the loss is the *squared* error, (a - a_k)^2 + (b - b_k)^2, no square root.",
+            "unweighted": "Weight each colour by its probability p_k instead of averaging the colours equally.",
+            "channel mean": "Add the squared differences of a and b (the squared Euclidean distance) instead of averaging them.",
+            "root": "Leave out the final square root: we want the expected *squared* error.",
+        }
+        problem = f"on test case {index + 1} you returned {value.item():.6g}, expected {expected.item():.6g}."
+        for mistake, variant in variants.items():
+            if abs(value.item() - variant.item()) <= 1e-6 * max(abs(variant.item()), 1.0):
+                raise NotYet(problem, hints[mistake])
+        raise NotYet(problem, _EXPECTED_ERROR_HINT)
+    yellow, blue = _square_colours()
+    colours, halves = torch.stack((yellow, blue)), torch.tensor([0.5, 0.5], dtype=torch.float64)
+    grey = _expected_error((yellow + blue) / 2, colours, halves).item()
+    vivid = _expected_error(yellow, colours, halves).item()
+    return (
+        f"for a 50/50 yellow-or-blue square, guessing grey costs {grey:.0f} on average, guessing yellow "
+        f"{vivid:.0f} ({vivid / grey:.1f}x as much): squared error punishes a confident wrong colour hard."
     )

@@ -18,13 +18,14 @@ sRGB matrix (white itself comes back ``0.005`` away from ``a = b = 0``).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Union
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.axes import Axes
+from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 
 from colorlab.color import lab_to_rgb, rgb_to_l_ab, rgb_to_lab
@@ -32,6 +33,7 @@ from colorlab.io import ColorlabError, to_numpy
 
 __all__ = [
     "plot_history",
+    "plot_curves",
     "GAMUT_TOLERANCE",
     "AB_MAX",
     "to_display",
@@ -41,6 +43,11 @@ __all__ = [
     "plot_ab_gamut",
     "lab_swatch",
     "plot_lab_swatch",
+    "AB_HISTOGRAM_BINS",
+    "ab_histogram",
+    "plot_ab_histogram",
+    "show_colorizations",
+    "plot_ab_histograms",
 ]
 
 ImageLike = Union[torch.Tensor, np.ndarray]
@@ -322,5 +329,263 @@ def plot_history(history, smooth: int = 20) -> Figure:
             ax.plot(history.epochs, history.val["colorfulness_target"], linestyle="--", label="ground truth")
             ax.legend()
         ax.set(xlabel="epoch", title=f"validation {name}")
+    fig.tight_layout()
+    return fig
+
+
+# --- the distribution of ab values ----------------------------------------------------------------
+
+#: Default bins per axis of :func:`ab_histogram`: 2.5 Lab units wide over ``[-110, 110]``.
+AB_HISTOGRAM_BINS = 88
+
+
+def _ab_chunks(ab: ImageLike | Iterable[ImageLike]) -> Iterator[np.ndarray]:
+    """Yield ``(2, P)`` float64 numpy arrays (a row, b row) from one array or an iterable of arrays."""
+    chunks = [ab] if isinstance(ab, (torch.Tensor, np.ndarray)) else ab
+    if not isinstance(chunks, Iterable):
+        raise ColorlabError(f"ab must be a tensor, an array or an iterable of them, got {type(ab).__name__}")
+    for chunk in chunks:
+        if isinstance(chunk, torch.Tensor):
+            chunk = chunk.detach().cpu().to(torch.float64).numpy()
+        elif not isinstance(chunk, np.ndarray):
+            raise ColorlabError(f"ab must hold tensors or arrays (..., 2, H, W), got a {type(chunk).__name__}")
+        if chunk.ndim < 3 or chunk.shape[-3] != 2:
+            raise ColorlabError(f"ab must have shape (..., 2, H, W), got {tuple(chunk.shape)}")
+        yield np.moveaxis(chunk, -3, 0).reshape(2, -1).astype(np.float64, copy=False)
+
+
+def ab_histogram(
+    ab: ImageLike | Iterable[ImageLike],
+    *,
+    bins: int = AB_HISTOGRAM_BINS,
+    ab_max: float = AB_MAX,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Count the pixels of images on a square grid of the ab plane.
+
+    Args:
+        ab: ``(..., 2, H, W)`` torch tensor or numpy array in Lab units (e.g. a batch
+            ``(N, 2, H, W)`` or one image ``(2, H, W)``), or an iterable of such arrays (batches
+            from a DataLoader, images of different sizes), counted one at a time.
+        bins: bins per axis, ``>= 1``; each bin is ``2 * ab_max / bins`` Lab units wide.
+        ab_max: half-width of the counted square ``[-ab_max, ab_max]^2``, in Lab units.
+
+    Returns:
+        ``(counts, edges)``: ``counts`` is ``(bins, bins)`` int64, row ``i`` for ``b`` in
+        ``[edges[i], edges[i + 1])`` (increasing, as in :func:`ab_gamut`; draw with
+        ``origin="lower"``), column ``j`` for ``a`` in ``[edges[j], edges[j + 1])``; the last bin also
+        holds its right edge. ``edges`` is ``(bins + 1,)`` float64, shared by both axes. Pixels
+        outside the square are not counted (the sRGB gamut fits inside the default ``±110``).
+    """
+    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
+        raise ColorlabError(f"bins must be a positive int, got {bins!r}")
+    if not ab_max > 0:
+        raise ColorlabError(f"ab_max must be positive, got {ab_max!r}")
+    edges = np.linspace(-ab_max, ab_max, int(bins) + 1)
+    counts = np.zeros((int(bins), int(bins)), dtype=np.int64)
+    for a_b in _ab_chunks(ab):
+        chunk_counts, _, _ = np.histogram2d(a_b[1], a_b[0], bins=(edges, edges))
+        counts += chunk_counts.astype(np.int64)
+    return counts, edges
+
+
+def plot_ab_histogram(
+    ab: ImageLike | Iterable[ImageLike],
+    ax: Axes | None = None,
+    *,
+    bins: int = AB_HISTOGRAM_BINS,
+    ab_max: float = AB_MAX,
+    log: bool = True,
+    title: str | None = None,
+    size: float = 2.8,
+) -> Figure:
+    """Draw where the pixels of images lie on the ab plane: a 2-D histogram, log colour scale.
+
+    Empty bins are left white, so the occupied part of the plane stands out. Most photos pile up
+    near the origin ``a = b = 0`` (greys and dull colours); a log scale keeps the rare, saturated
+    colours visible next to that peak.
+
+    Args:
+        ab: what :func:`ab_histogram` counts: ``(..., 2, H, W)`` tensors or arrays in Lab units,
+            or an iterable of them.
+        ax: the Axes to draw on; None creates a new figure of one panel.
+        bins: bins per axis.
+        ab_max: half-width of the plotted square, in Lab units.
+        log: logarithmic colour scale (``False``: linear).
+        title: panel title; None writes the number of pixels counted.
+        size: panel size in inches when a new figure is created.
+
+    Returns:
+        The figure holding the panel (with a colour bar "pixels per bin").
+    """
+    counts, edges = ab_histogram(ab, bins=bins, ab_max=ab_max)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(size * 1.25, size))
+    else:
+        fig = ax.figure
+    peak = max(int(counts.max()), 1)
+    norm = LogNorm(vmin=1, vmax=max(peak, 2)) if log else Normalize(vmin=0, vmax=peak)
+    shown = np.ma.masked_equal(counts, 0)
+    ax.set_facecolor("white")
+    image = ax.imshow(shown, origin="lower", extent=(edges[0], edges[-1], edges[0], edges[-1]), norm=norm,
+                      cmap="viridis", interpolation="nearest")
+    colorbar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    colorbar.set_label("pixels per bin", fontsize=8)
+    colorbar.ax.tick_params(labelsize=7)
+    ax.axhline(0.0, color="0.6", linewidth=0.5)
+    ax.axvline(0.0, color="0.6", linewidth=0.5)
+    ax.set_aspect("equal")
+    ax.set_title(title if title is not None else f"{int(counts.sum()):,} pixels", fontsize=9)
+    ax.set_xlabel("a  (green - red)", fontsize=8)
+    ax.set_ylabel("b  (blue - yellow)", fontsize=8)
+    ax.tick_params(labelsize=7)
+    return fig
+
+
+def plot_curves(
+    history,
+    panels: Mapping[str, Sequence[str]],
+    *,
+    smooth: int = 20,
+    size: tuple[float, float] = (3.6, 2.8),
+) -> Figure:
+    """Logged per-step values of a training run, grouped into panels (e.g. a GAN's G and D losses).
+
+    Each series is drawn raw (faint) and as a moving average over ``smooth`` steps (labelled).
+
+    Args:
+        history: has ``steps`` (list of int) and ``losses`` (name -> list of float, one per step),
+            like :class:`colorlab.train.History`.
+        panels: panel title -> names of the series to draw in it, in display order.
+        smooth: moving-average window, in steps.
+        size: width and height of one panel, in inches.
+
+    Returns:
+        The figure, one panel per entry of ``panels`` in one row.
+
+    Raises:
+        ColorlabError: no panels, or a name that was not logged.
+    """
+    if not panels:
+        raise ColorlabError("plot_curves needs at least one panel")
+    for names in panels.values():
+        for name in names:
+            if name not in history.losses:
+                raise ColorlabError(f"no logged series {name!r}; logged: {', '.join(sorted(history.losses))}")
+    fig, axes = plt.subplots(1, len(panels), figsize=(size[0] * len(panels), size[1]), squeeze=False)
+    for ax, (title, names) in zip(axes.flat, panels.items()):
+        for name in names:
+            values = history.losses[name]
+            line = ax.plot(history.steps, values, alpha=0.2)[0]
+            averaged = _moving_average(values, smooth)
+            ax.plot(history.steps[len(values) - len(averaged):], averaged, color=line.get_color(), label=name)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("step", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+# --- colorization results ------------------------------------------------------------------------
+
+
+def _check_lab_batch(tensor: torch.Tensor, name: str, channels: int, like: torch.Tensor | None = None) -> None:
+    if not isinstance(tensor, torch.Tensor) or tensor.dim() != 4 or tensor.shape[1] != channels:
+        shape = tuple(tensor.shape) if hasattr(tensor, "shape") else type(tensor).__name__
+        raise ColorlabError(f"{name} must be an (N, {channels}, H, W) tensor, got {shape}")
+    if like is not None and (tensor.shape[0] != like.shape[0] or tensor.shape[-2:] != like.shape[-2:]):
+        raise ColorlabError(
+            f"{name} {tuple(tensor.shape)} does not match l {tuple(like.shape)}: same N, H and W needed"
+        )
+
+
+def show_colorizations(
+    l: torch.Tensor,  # noqa: E741
+    ab_pred: torch.Tensor | Mapping[str, torch.Tensor],
+    ab_true: torch.Tensor | None = None,
+    *,
+    n: int | None = None,
+    titles: Sequence[str] | None = None,
+    size: float = 2.0,
+) -> Figure:
+    """Grey inputs, predicted colours and the ground truth of a batch: one column per image.
+
+    Rows, top to bottom: ``"input (L)"`` (the grey image ``a = b = 0``), one row per prediction,
+    and ``"ground truth"`` when ``ab_true`` is given. Every panel is ``l`` combined with an ab
+    (:func:`colorlab.color.l_ab_to_rgb`), so the rows differ only in colour.
+
+    Args:
+        l: ``(N, 1, H, W)`` lightness in ``[0, 100]``.
+        ab_pred: ``(N, 2, H, W)`` predicted ab in Lab units, or a mapping row name -> such a tensor
+            (to compare several models; a bare tensor is the row ``"prediction"``).
+        ab_true: optional ``(N, 2, H, W)`` true ab in Lab units.
+        n: show only the first ``n`` images (default: all).
+        titles: optional column titles, one per shown image.
+        size: panel size in inches.
+
+    Returns:
+        The figure, ``rows x n`` panels, each row labelled on the left.
+    """
+    predictions = {"prediction": ab_pred} if isinstance(ab_pred, torch.Tensor) else dict(ab_pred)
+    if not predictions:
+        raise ColorlabError("show_colorizations needs at least one prediction")
+    _check_lab_batch(l, "l", 1)
+    for name, ab in predictions.items():
+        _check_lab_batch(ab, f"ab_pred[{name!r}]" if len(predictions) > 1 else "ab_pred", 2, like=l)
+    if ab_true is not None:
+        _check_lab_batch(ab_true, "ab_true", 2, like=l)
+    count = l.shape[0] if n is None else min(int(n), l.shape[0])
+    if count < 1:
+        raise ColorlabError(f"nothing to show: n={n}, batch of {l.shape[0]}")
+    if titles is not None and len(titles) != count:
+        raise ColorlabError(f"got {len(titles)} titles for {count} images")
+    l = l[:count].detach().cpu().float()  # noqa: E741
+    rows = {"input (L)": torch.zeros(count, 2, *l.shape[-2:])}
+    rows.update({name: ab[:count].detach().cpu().float() for name, ab in predictions.items()})
+    if ab_true is not None:
+        rows["ground truth"] = ab_true[:count].detach().cpu().float()
+    fig, axes = plt.subplots(len(rows), count, figsize=(size * count, size * len(rows)), squeeze=False)
+    for row_axes, (row_name, ab) in zip(axes, rows.items()):
+        rgb = lab_to_rgb(torch.cat((l, ab), dim=1))
+        for column, ax in enumerate(row_axes):
+            ax.imshow(to_display(rgb[column]))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+        row_axes[0].set_ylabel(row_name, fontsize=9)
+    if titles is not None:
+        for ax, title in zip(axes[0], titles):
+            ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_ab_histograms(
+    ab_sets: Mapping[str, ImageLike | Iterable[ImageLike]],
+    *,
+    bins: int = AB_HISTOGRAM_BINS,
+    ab_max: float = AB_MAX,
+    log: bool = True,
+    size: float = 2.8,
+) -> Figure:
+    """Several ab distributions side by side (e.g. ground truth and predictions), one panel each.
+
+    Args:
+        ab_sets: panel title -> what :func:`ab_histogram` counts (``(..., 2, H, W)`` tensors or
+            arrays in Lab units, or an iterable of them), in display order.
+        bins, ab_max, log: as in :func:`plot_ab_histogram` (the same for every panel).
+        size: panel height in inches.
+
+    Returns:
+        The figure, one row of :func:`plot_ab_histogram` panels titled ``"<name>: <pixels> pixels"``.
+    """
+    if not ab_sets:
+        raise ColorlabError("plot_ab_histograms needs at least one ab set")
+    fig, axes = plt.subplots(1, len(ab_sets), figsize=(size * 1.25 * len(ab_sets), size), squeeze=False)
+    for ax, (name, ab) in zip(axes.flat, ab_sets.items()):
+        chunks = [chunk[:, :, None] for chunk in _ab_chunks(ab)]  # (2, P, 1) each: an iterable is read once
+        counts, _ = ab_histogram(chunks, bins=bins, ab_max=ab_max)
+        plot_ab_histogram(chunks, ax=ax, bins=bins, ab_max=ab_max, log=log, title=f"{name}: {int(counts.sum()):,} pixels")
     fig.tight_layout()
     return fig

@@ -220,3 +220,251 @@ def test_remove_colour_check_rejects_in_place_edits(capsys):
 
     assert exercises.check_remove_colour(in_place) is False
     assert "modified its input image" in _verdict(capsys)
+
+
+# --- notebook 02: pix2pix_scheme ------------------------------------------------------------------
+
+
+def _pix2pix_normalize(l, ab):  # noqa: E741
+    return l / 50 - 1, ab / 110
+
+
+def _pix2pix_denormalize(l_norm, ab_norm):
+    return (l_norm + 1) * 50, ab_norm * 110
+
+
+def test_pix2pix_check_passes_the_solution_and_matches_the_documented_formulas(capsys):
+    assert exercises.check_pix2pix_scheme((_pix2pix_normalize, _pix2pix_denormalize)) is True
+    assert _verdict(capsys).startswith("✅ Correct!")
+    assert exercises.check("pix2pix_scheme", [_pix2pix_normalize, _pix2pix_denormalize]) is True
+    # the reference the check uses is the documented pix2pix scheme: L 0, 50, 100 -> -1, 0, 1; ab / 110
+    l_norm, ab_norm = color.normalize_lab(torch.tensor([0.0, 50.0, 100.0]).view(1, 3, 1), torch.full((2, 3, 1), 55.0), "pix2pix")
+    assert l_norm.flatten().tolist() == [-1.0, 0.0, 1.0] and torch.allclose(ab_norm, torch.full_like(ab_norm, 0.5))
+
+
+@pytest.mark.parametrize(
+    ("normalize", "denormalize", "expected"),
+    [
+        (lambda l, ab: ((l - 50) / 100, ab / 110), _pix2pix_denormalize, "That is the zhang scheme"),
+        (lambda l, ab: (l / 100, ab / 110), _pix2pix_denormalize, "L / 100 lies in [0, 1]"),
+        (lambda l, ab: (l, ab / 110), _pix2pix_denormalize, "L came back unchanged"),
+        (lambda l, ab: (l / 50 - 1, ab / 128), _pix2pix_denormalize, "not 128"),
+        (lambda l, ab: (l / 50 - 1, ab), _pix2pix_denormalize, "ab came back unchanged"),
+        (_pix2pix_normalize, lambda l, ab: (l * 100 + 50, ab * 110), "That is the zhang inverse"),
+        (_pix2pix_normalize, lambda l, ab: ((l + 1) * 50, ab), "almost grey image"),
+        (_pix2pix_normalize, lambda l, ab: ((l + 1) * 50, ab * 100), "color.denormalize_ab"),
+        (lambda l, ab: torch.cat((l, ab), 1), _pix2pix_denormalize, "should return a pair (l_norm, ab_norm)"),
+        (lambda l, ab: (l[:, 0], ab), _pix2pix_denormalize, "returned shape (2, 4, 5)"),
+        (_not_implemented, _pix2pix_denormalize, "normalize_pix2pix` still raises NotImplementedError"),
+        (_pix2pix_normalize, _not_implemented, "denormalize_pix2pix` still raises NotImplementedError"),
+    ],
+)
+def test_pix2pix_check_hints_for_usual_mistakes(capsys, normalize, denormalize, expected):
+    assert exercises.check_pix2pix_scheme((normalize, denormalize)) is False
+    out = _verdict(capsys)
+    assert out.startswith("❌ Not yet:") and expected in out and "Traceback" not in out
+
+
+def test_pix2pix_check_rejects_missing_functions_and_in_place_edits(capsys):
+    assert exercises.check_pix2pix_scheme(_pix2pix_normalize) is False
+    assert "should be the pair" in _verdict(capsys)
+    assert exercises.check_pix2pix_scheme((None, _pix2pix_denormalize)) is False
+    assert "`normalize_pix2pix` is still None" in _verdict(capsys)
+
+    def in_place(l, ab):  # noqa: E741
+        return l.sub_(50).div_(50), ab.div_(110)
+
+    assert exercises.check_pix2pix_scheme((in_place, _pix2pix_denormalize)) is False
+    assert "modified its input" in _verdict(capsys)
+
+
+# --- notebook 02: tint_offset ---------------------------------------------------------------------
+
+CORRECT_TINT_ANSWERS = {"a of a grey pixel": 55, "b of a grey pixel": 55.0, "a of a pixel with a = 60, b = 0": 85}
+
+
+def test_tint_questions_follow_the_encoding_and_colorlab_decoder(capsys):
+    # independent arithmetic: stored = a / 220 + 0.5, the viewer multiplies by 110
+    for question, ((a, b), channel) in exercises.TINT_QUESTIONS.items():
+        stored = (a, b)[channel] / 220 + 0.5
+        assert CORRECT_TINT_ANSWERS[question] == pytest.approx(stored * 110), question
+    assert exercises.check_tint_offset(CORRECT_TINT_ANSWERS) is True
+    assert "(0.5 a + 55, 0.5 b + 55)" in _verdict(capsys)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"a of a grey pixel": 0}, "0 is the true value"),
+        ({"b of a grey pixel": -55}, "wrong sign"),
+        ({"a of a pixel with a = 60, b = 0": 115}, "scaled too"),
+        ({"a of a pixel with a = 60, b = 0": 70}, "Go step by step"),
+        ({"a of a grey pixel": "55"}, "expected a number"),
+    ],
+)
+def test_tint_check_hints_for_usual_mistakes(capsys, changes, expected):
+    assert exercises.check_tint_offset({**CORRECT_TINT_ANSWERS, **changes}) is False
+    out = _verdict(capsys)
+    assert "1 of 3 wrong" in out and expected in out
+
+
+def test_tint_check_reports_unanswered_questions(capsys):
+    assert exercises.check_tint_offset(None) is False
+    assert "still None" in _verdict(capsys)
+    assert exercises.check_tint_offset({**CORRECT_TINT_ANSWERS, "b of a grey pixel": None}) is False
+    assert "no answer yet for: b of a grey pixel." in _verdict(capsys)
+    assert exercises.check_tint_offset([55, 55, 85]) is False
+    assert "should be a dict" in _verdict(capsys)
+
+
+# --- notebook 02: ambiguous_square ----------------------------------------------------------------
+
+
+def test_ambiguous_square_check_agrees_with_the_synthetic_scenes(capsys):
+    from colorlab.data import SyntheticScenes
+
+    # measured: square pixels of scenes with ambiguity 0.5 average to the expected guess
+    scenes = SyntheticScenes(n=300, size=32, ambiguity=exercises.SQUARE_AMBIGUITY, seed=3)
+    pixels = torch.cat([scenes.lab(i)[1:, scenes.masks(i)["square"]] for i in range(len(scenes))], dim=1)
+    measured = pixels.mean(dim=1)
+    assert abs(measured[0].item() + 2.5) < 2 and abs(measured[1].item() - 27.5) < 8  # pixel-weighted: close, not exact
+    assert exercises.check_ambiguous_square({"a": -2.5, "b": 27.5}) is True
+    assert "(-2.5, 27.5)" in _verdict(capsys)
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ({"a": 0, "b": 0}, "answer for ambiguity = 1"),
+        ({"a": -5, "b": 55}, "most likely colour"),
+        ({"a": 2.5, "b": -27.5}, "swapped the probabilities"),
+        ({"a": -2.5, "b": 10}, "weighted by its probability"),
+        ({"a": -2.5, "b": None}, "needs a number for both"),
+        ({"a": "-2.5", "b": 27.5}, "should hold numbers"),
+        ((-2.5, 27.5), "should be a dict"),
+        (None, "still None"),
+    ],
+)
+def test_ambiguous_square_check_hints(capsys, answer, expected):
+    assert exercises.check_ambiguous_square(answer) is False
+    out = _verdict(capsys)
+    assert out.startswith("❌ Not yet:") and expected in out
+
+
+# --- notebook 03: best_constant_ab, expected_squared_error -----------------------------------------
+
+
+def _best_constant_solution(ab, mask):
+    return ab.permute(1, 0, 2, 3)[:, mask].mean(dim=1)
+
+
+def _best_constant_numpy(ab, mask):
+    ab, mask = ab.numpy(), mask.numpy()
+    return np.moveaxis(ab, 1, -1)[mask].mean(axis=0)  # (P, 2) -> (2,)
+
+
+def _expected_error_solution(guess, colours, probabilities):
+    return (probabilities * ((colours - guess) ** 2).sum(dim=-1)).sum()
+
+
+def _expected_error_loop(guess, colours, probabilities):
+    total = 0.0
+    for (a, b), p in zip(colours.tolist(), probabilities.tolist()):
+        total += p * ((guess[0].item() - a) ** 2 + (guess[1].item() - b) ** 2)
+    return total
+
+
+def test_notebook_03_checks_are_registered():
+    assert exercises.CHECKS["best_constant_ab"] is exercises.check_best_constant_ab
+    assert exercises.CHECKS["expected_squared_error"] is exercises.check_expected_squared_error
+
+
+@pytest.mark.parametrize("solution", [_best_constant_solution, _best_constant_numpy])
+def test_best_constant_check_passes_the_solution(capsys, solution):
+    assert exercises.check_best_constant_ab(solution) is True
+    assert "(0, 0): grey" in _verdict(capsys)
+
+
+def test_best_constant_ab_is_the_least_squares_constant():
+    # the reference answer really minimises the squared error: any nudge makes it worse
+    ab, mask = exercises._best_constant_test_case()
+    pixels = ab.permute(1, 0, 2, 3)[:, mask]
+    best = _best_constant_solution(ab, mask)
+
+    def squared_error(guess):
+        return ((pixels - guess[:, None]) ** 2).sum().item()
+
+    for nudge in ([1.0, 0.0], [0.0, -1.0], [0.3, 0.3]):
+        assert squared_error(best + torch.tensor(nudge, dtype=torch.float64)) > squared_error(best)
+
+
+@pytest.mark.parametrize(
+    ("student", "expected_hint"),
+    [
+        (lambda ab, mask: ab.mean(dim=(0, 2, 3)), "only the pixels where `mask` is True"),
+        (lambda ab, mask: torch.stack([ab[i][:, mask[i]].mean(1) for i in range(len(ab)) if mask[i].any()]).mean(0),
+         "averaged per image"),
+        (lambda ab, mask: ab.permute(1, 0, 2, 3)[:, mask].median(dim=1).values, "That is the median"),
+        (lambda ab, mask: ab.permute(1, 0, 2, 3)[:, mask].mean(dim=1) + 1, "mean minimises the squared error"),
+        (lambda ab, mask: ab[:, :, 0, 0], "expected one (a, b) pair"),
+        (lambda ab, mask: "grey", "expected one (a, b) pair"),
+        (_not_implemented, "still raises NotImplementedError"),
+        (lambda ab, mask: ab[mask], "raised IndexError"),
+        (None, "still None"),
+    ],
+)
+def test_best_constant_check_hints_for_usual_mistakes(capsys, student, expected_hint):
+    assert exercises.check_best_constant_ab(student) is False
+    out = _verdict(capsys)
+    assert out.startswith("❌ Not yet:") and expected_hint in out
+
+
+def test_best_constant_check_rejects_in_place_edits(capsys):
+    def clearing(ab, mask):
+        result = _best_constant_solution(ab, mask)
+        mask[:] = False
+        return result
+
+    assert exercises.check_best_constant_ab(clearing) is False
+    assert "modified its input" in _verdict(capsys)
+
+
+@pytest.mark.parametrize("solution", [_expected_error_solution, _expected_error_loop])
+def test_expected_error_check_passes_the_solution(capsys, solution):
+    assert exercises.check_expected_squared_error(solution) is True
+    out = _verdict(capsys)
+    yellow = torch.tensor([-5.0, 55.0], dtype=torch.float64)
+    blue = torch.tensor([5.0, -55.0], dtype=torch.float64)
+    grey = ((yellow**2).sum() + (blue**2).sum()).item() / 2  # the mean (0, 0) is at distance |yellow| from both
+    vivid = ((yellow - blue) ** 2).sum().item() / 2  # right half of the time, 110.5 away otherwise
+    assert f"guessing grey costs {grey:.0f}" in out and f"guessing yellow {vivid:.0f}" in out and "2.0x" in out
+
+
+@pytest.mark.parametrize(
+    ("student", "expected_hint"),
+    [
+        (lambda g, c, p: (p * ((c - g) ** 2).sum(-1).sqrt()).sum(), "Square the distances"),
+        (lambda g, c, p: ((c - g) ** 2).sum(-1).mean(), "Weight each colour by its probability"),
+        (lambda g, c, p: (p * ((c - g) ** 2).mean(-1)).sum(), "instead of averaging them"),
+        (lambda g, c, p: (p * ((c - g) ** 2).sum(-1)).sum().sqrt(), "Leave out the final square root"),
+        (lambda g, c, p: p * ((c - g) ** 2).sum(-1), "Sum over the colours"),
+        (lambda g, c, p: (p * ((c - g) ** 2).sum(-1)).sum() + 1, "multiply it by the probability"),
+        (_not_implemented, "still raises NotImplementedError"),
+        (lambda g, c, p: c.reshape(7).sum(), "raised RuntimeError"),
+        (None, "still None"),
+        (3.0, "should be a function"),
+    ],
+)
+def test_expected_error_check_hints_for_usual_mistakes(capsys, student, expected_hint):
+    assert exercises.check_expected_squared_error(student) is False
+    out = _verdict(capsys)
+    assert out.startswith("❌ Not yet:") and expected_hint in out
+
+
+def test_expected_error_check_rejects_in_place_edits(capsys):
+    def centring(guess, colours, probabilities):
+        colours -= guess  # modifies the caller's tensor
+        return (probabilities * (colours**2).sum(-1)).sum()
+
+    assert exercises.check_expected_squared_error(centring) is False
+    assert "modified its input" in _verdict(capsys)

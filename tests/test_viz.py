@@ -226,3 +226,135 @@ def test_plot_history_draws_losses_and_metrics():
     smoothed = fig.axes[0].lines[1]
     assert len(smoothed.get_xdata()) == 21 and smoothed.get_ydata()[-1] == pytest.approx(np.mean([1 / s for s in range(21, 31)]))
     assert list(fig.axes[1].lines[0].get_ydata()) == [20.0, 22.0]
+
+
+# --- ab histograms ----------------------------------------------------------------------------
+
+
+def test_ab_histogram_matches_numpy_and_puts_b_on_rows():
+    generator = torch.Generator().manual_seed(0)
+    ab = torch.randn(3, 2, 10, 12, generator=generator) * 40  # some pixels fall outside +-110
+    counts, edges = viz.ab_histogram(ab, bins=22, ab_max=110)
+    a, b = ab[:, 0].flatten().double().numpy(), ab[:, 1].flatten().double().numpy()
+    expected, _, _ = np.histogram2d(b, a, bins=(edges, edges))
+    assert counts.shape == (22, 22) and counts.dtype == np.int64
+    np.testing.assert_array_equal(counts, expected)
+    inside = (np.abs(a) <= 110) & (np.abs(b) <= 110)
+    assert counts.sum() == inside.sum() < a.size
+    np.testing.assert_allclose(edges, np.linspace(-110, 110, 23))
+    # one pixel at a = 50, b = -30: row from b, column from a
+    single = torch.tensor([50.0, -30.0]).view(2, 1, 1)
+    counts, edges = viz.ab_histogram(single, bins=22, ab_max=110)
+    row, col = np.argwhere(counts)[0]
+    assert edges[row] <= -30 < edges[row + 1] and edges[col] <= 50 < edges[col + 1]
+
+
+def test_ab_histogram_sums_an_iterable_of_differently_sized_images():
+    generator = torch.Generator().manual_seed(1)
+    images = [torch.randn(1, 2, h, w, generator=generator) * 30 for h, w in ((5, 7), (9, 4), (6, 6))]
+    total, _ = viz.ab_histogram(iter(images), bins=16)  # a generator is consumed once
+    separate = sum(viz.ab_histogram(image, bins=16)[0] for image in images)
+    np.testing.assert_array_equal(total, separate)
+    assert total.sum() == sum(image[0, 0].numel() for image in images)
+    as_numpy, _ = viz.ab_histogram([image.numpy() for image in images], bins=16)
+    np.testing.assert_array_equal(as_numpy, total)
+
+
+@pytest.mark.parametrize(
+    "bad, kwargs",
+    [(torch.zeros(3, 4, 4), {}), (torch.zeros(2, 4), {}), (["not an image"], {}), (7, {}),
+     (torch.zeros(2, 4, 4), {"bins": 0}), (torch.zeros(2, 4, 4), {"ab_max": 0})],
+)
+def test_ab_histogram_rejects_bad_input(bad, kwargs):
+    with pytest.raises(ColorlabError):
+        viz.ab_histogram(bad, **kwargs)
+
+
+def test_plot_ab_histogram_draws_the_counts_log_or_linear():
+    ab = torch.zeros(2, 2, 2, 2)
+    ab[1] = 60.0  # image 0: 4 grey pixels, image 1: 4 vivid ones
+    ab[0, :, 0, 0] = torch.tensor([-40.0, 20.0])
+    fig = viz.plot_ab_histogram(ab, bins=11, ab_max=110)
+    ax = fig.axes[0]
+    shown = ax.get_images()[0].get_array()
+    counts, _ = viz.ab_histogram(ab, bins=11, ab_max=110)
+    np.testing.assert_array_equal(shown.filled(0), counts)
+    assert shown.mask.sum() == counts.size - 3  # empty bins are masked (drawn white)
+    assert isinstance(ax.get_images()[0].norm, matplotlib.colors.LogNorm)
+    assert ax.get_title() == "8 pixels"
+    assert len(fig.axes) == 2  # the panel and its colour bar
+    linear = viz.plot_ab_histogram(ab, bins=11, log=False, title="linear").axes[0]
+    assert not isinstance(linear.get_images()[0].norm, matplotlib.colors.LogNorm)
+    assert linear.get_title() == "linear"
+
+
+def test_plot_ab_histogram_on_given_axes():
+    fig, axes = plt.subplots(1, 2)
+    assert viz.plot_ab_histogram(torch.zeros(2, 3, 3), ax=axes[1], bins=5) is fig
+    assert axes[1].get_images() and not axes[0].get_images()
+
+
+# --- colorization results -------------------------------------------------------------------------
+
+
+def _lab_batch(n=3, height=6, width=8, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    rgb = torch.rand(n, 3, height, width, generator=generator)
+    return color.rgb_to_l_ab(rgb)
+
+
+def test_show_colorizations_rows_are_l_combined_with_each_ab():
+    l, ab_true = _lab_batch()
+    ab_pred = ab_true * 0.5
+    fig = viz.show_colorizations(l, ab_pred, ab_true, titles=["x", "y", "z"])
+    assert len(fig.axes) == 3 * 3  # rows: input, prediction, ground truth; one column per image
+    labels = [fig.axes[row * 3].get_ylabel() for row in range(3)]
+    assert labels == ["input (L)", "prediction", "ground truth"]
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["x", "y", "z"]
+    shown = [ax.get_images()[0].get_array() for ax in fig.axes]
+    for index in range(3):
+        truth_rgb = skimage.color.lab2rgb(torch.cat((l, ab_true), 1)[index].permute(1, 2, 0).double().numpy())
+        np.testing.assert_allclose(shown[6 + index], truth_rgb, atol=1e-4)
+        grey = shown[index]
+        assert np.abs(grey - grey.mean(axis=-1, keepdims=True)).max() < 2e-3  # a = b = 0: R = G = B
+        half_rgb = viz.to_display(color.l_ab_to_rgb(l[index], ab_pred[index]))
+        np.testing.assert_allclose(shown[3 + index], half_rgb, atol=1e-6)
+
+
+def test_show_colorizations_compares_several_predictions_without_truth():
+    l, ab = _lab_batch(n=4)
+    fig = viz.show_colorizations(l, {"model A": ab, "model B": -ab}, n=2)
+    assert len(fig.axes) == 3 * 2
+    assert [fig.axes[row * 2].get_ylabel() for row in range(3)] == ["input (L)", "model A", "model B"]
+
+
+@pytest.mark.parametrize(
+    "args, kwargs",
+    [
+        ((torch.zeros(2, 3, 4, 4), torch.zeros(2, 2, 4, 4)), {}),  # l with 3 channels
+        ((torch.zeros(2, 1, 4, 4), torch.zeros(2, 2, 4, 5)), {}),  # size mismatch
+        ((torch.zeros(2, 1, 4, 4), torch.zeros(3, 2, 4, 4)), {}),  # batch mismatch
+        ((torch.zeros(2, 1, 4, 4), torch.zeros(2, 2, 4, 4), torch.zeros(2, 3, 4, 4)), {}),  # bad truth
+        ((torch.zeros(2, 1, 4, 4), {}), {}),  # no prediction
+        ((torch.zeros(2, 1, 4, 4), torch.zeros(2, 2, 4, 4)), {"titles": ["only one"]}),
+        ((torch.zeros(2, 1, 4, 4), torch.zeros(2, 2, 4, 4)), {"n": 0}),
+    ],
+)
+def test_show_colorizations_rejects_mismatched_input(args, kwargs):
+    with pytest.raises(ColorlabError):
+        viz.show_colorizations(*args, **kwargs)
+
+
+def test_plot_ab_histograms_one_panel_per_set_even_from_a_generator():
+    _, ab = _lab_batch(n=2)
+    masked = ab.permute(1, 0, 2, 3)[:, ab[:, 0] > 0].unsqueeze(-1)  # (2, P, 1): some pixels only
+    fig = viz.plot_ab_histograms({"all": ab, "a > 0": masked, "generator": (image for image in ab)}, bins=10)
+    panels = [ax for ax in fig.axes if ax.get_images()]
+    assert len(panels) == 3 and len(fig.axes) == 6  # each panel has its colour bar
+    pixels = ab[:, 0].numel()
+    assert [ax.get_title() for ax in panels] == [f"all: {pixels} pixels", f"a > 0: {masked.shape[1]} pixels",
+                                                 f"generator: {pixels} pixels"]
+    counts, _ = viz.ab_histogram(ab, bins=10)
+    np.testing.assert_array_equal(panels[2].get_images()[0].get_array().filled(0), counts)
+    with pytest.raises(ColorlabError):
+        viz.plot_ab_histograms({})

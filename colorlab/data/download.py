@@ -185,6 +185,7 @@ def download(
     *,
     size: int | None = None,
     md5: str | None = None,
+    sha256_prefix: str | None = None,
     progress: bool = True,
     timeout: float = 10.0,
     retries: int = 2,
@@ -198,6 +199,9 @@ def download(
         dest_dir: folder to save into (created if needed); default :func:`default_data_dir`.
         sha256, size, md5: expected SHA-256 (64 hex digits), size in bytes and MD5 (32 hex
             digits); each overrides the registry's value when given. Unknown values are skipped.
+        sha256_prefix: the first hex digits of the expected SHA-256 (1 to 64 of them), checked
+            like ``sha256``. This is torch.hub's convention for weight files, whose name ends with
+            ``-<first 8 hex digits of the file's sha256>.pth``.
         progress: show a tqdm progress bar (on stderr).
         timeout: seconds to wait to connect and between two reads; past it the call fails.
         retries: how many times a transfer cut off after some bytes arrived is resumed (with an
@@ -216,6 +220,7 @@ def download(
             mismatch (the ``.part`` file is removed).
     """
     url, expected = _resolve(name_or_url, sha256=sha256, size=size, md5=md5)
+    expected["sha256_prefix"] = _check_hex_prefix(sha256_prefix)
     filename = _filename_from_url(url)
     folder = Path(dest_dir).expanduser() if dest_dir is not None else default_data_dir()
     dest = folder / filename
@@ -409,6 +414,31 @@ def _check_hex(value: str | None, length: int, what: str) -> str | None:
     return value.lower()
 
 
+def _check_hex_prefix(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not re.fullmatch(r"[0-9a-fA-F]{1,64}", value):
+        raise ColorlabError(f"sha256_prefix must be 1 to 64 hexadecimal digits, got {value!r}")
+    return value.lower()
+
+
+def _digest_mismatch(path: Path, expected: dict) -> tuple[str, str, str] | None:
+    """``(algorithm, expected, got)`` for the first checksum of ``path`` that does not match, else None.
+
+    Checks the known ``sha256``, ``md5`` and ``sha256_prefix`` (the start of the sha256 digest).
+    """
+    wanted = {algorithm: expected[algorithm] for algorithm in ("sha256", "md5") if expected[algorithm]}
+    prefix = expected.get("sha256_prefix")
+    algorithms = set(wanted) | ({"sha256"} if prefix else set())
+    digests = _digests(path, sorted(algorithms, key=("sha256", "md5").index))
+    for algorithm, want in wanted.items():
+        if digests[algorithm] != want:
+            return algorithm, want, digests[algorithm]
+    if prefix and not digests["sha256"].startswith(prefix):
+        return "sha256 prefix", prefix, digests["sha256"]
+    return None
+
+
 def _resolve(name_or_url: str, *, sha256: str | None, size: int | None, md5: str | None) -> tuple[str, dict]:
     """URL and expected ``{"size", "sha256", "md5"}`` (``None`` = unknown) for a name or URL."""
     if name_or_url in DATASETS:
@@ -452,13 +482,12 @@ def _check_cached(dest: Path, expected: dict, *, recheck: bool) -> None:
             f"download; delete it and run again"
         )
     if recheck:
-        wanted = {algorithm: expected[algorithm] for algorithm in ("sha256", "md5") if expected[algorithm]}
-        for algorithm, got in _digests(dest, wanted).items():
-            if got != wanted[algorithm]:
-                raise ColorlabError(
-                    f"checksum mismatch for {dest}: expected {algorithm} {wanted[algorithm]}, got {got}; "
-                    f"delete it and run again"
-                )
+        mismatch = _digest_mismatch(dest, expected)
+        if mismatch is not None:
+            algorithm, want, got = mismatch
+            raise ColorlabError(
+                f"checksum mismatch for {dest}: expected {algorithm} {want}, got {got}; delete it and run again"
+            )
 
 
 def _verify_part(part: Path, filename: str, expected: dict) -> None:
@@ -470,14 +499,13 @@ def _verify_part(part: Path, filename: str, expected: dict) -> None:
             f"size mismatch for {filename}: expected {expected['size']} bytes, got {actual}; "
             f"the partial file was removed"
         )
-    wanted = {algorithm: expected[algorithm] for algorithm in ("sha256", "md5") if expected[algorithm]}
-    for algorithm, got in _digests(part, wanted).items():
-        if got != wanted[algorithm]:
-            part.unlink(missing_ok=True)
-            raise ColorlabError(
-                f"checksum mismatch for {filename}: expected {algorithm} {wanted[algorithm]}, got {got}; "
-                f"the partial file was removed"
-            )
+    mismatch = _digest_mismatch(part, expected)
+    if mismatch is not None:
+        algorithm, want, got = mismatch
+        part.unlink(missing_ok=True)
+        raise ColorlabError(
+            f"checksum mismatch for {filename}: expected {algorithm} {want}, got {got}; the partial file was removed"
+        )
 
 
 _CONTENT_RANGE = re.compile(r"bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)")

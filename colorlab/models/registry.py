@@ -53,6 +53,7 @@ def _ensure_families_imported() -> None:
     # importing the family modules runs their @register decorators
     from colorlab.models import regression  # noqa: F401
     from colorlab.models import pix2pix  # noqa: F401
+    from colorlab.models import zhang  # noqa: F401
 
 
 def available() -> list[str]:
