@@ -159,7 +159,45 @@ def _run_colorize(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
-_SUBCOMMANDS: list = [_add_colorize, _add_data, _add_train]
+def _add_evaluate(sub) -> None:
+    """``colorlab evaluate --models a,b,c --data FOLDER [--size 256] [--out DIR]``."""
+    parser = sub.add_parser(
+        "evaluate",
+        help="score models against the grey baseline on a folder of colour photos",
+        description="Grey each photo, colorize it with every model (and the grey baseline, ab = 0), "
+        "and write per-image scores (scores.csv) and a Markdown leaderboard (leaderboard.md).",
+    )
+    parser.add_argument("--models", default="default", help="comma-separated models with bundled weights")
+    parser.add_argument("--data", required=True, metavar="FOLDER", help="folder of colour photos (recursive)")
+    parser.add_argument("--size", type=int, default=None, help="score SIZExSIZE centre crops (default: full resolution)")
+    parser.add_argument("--intensity", type=float, default=1.0)
+    parser.add_argument("--temperature", type=float, default=None)
+    parser.add_argument("--limit", type=int, default=None, help="only the first N photos")
+    parser.add_argument("--out", default="evaluation", metavar="DIR", help="where scores.csv and leaderboard.md go")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=_run_evaluate)
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    from colorlab.data import find_images
+    from colorlab.evaluation import evaluate_models
+
+    paths = find_images(args.data)[: args.limit]
+    board = evaluate_models(
+        [name.strip() for name in args.models.split(",") if name.strip()],
+        paths,
+        size=args.size,
+        intensity=args.intensity,
+        temperature=args.temperature,
+        progress=not args.quiet,
+    )
+    csv_path, md_path = board.write(args.out)
+    print(board.markdown())
+    print(f"{len(paths)} photos; per-image scores in {csv_path}, table in {md_path}")
+    return 0
+
+
+_SUBCOMMANDS: list = [_add_colorize, _add_data, _add_evaluate, _add_train]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -60,3 +60,24 @@ def device(request: pytest.FixtureRequest):
     import torch
 
     return torch.device(request.param)
+
+
+@pytest.fixture
+def bundled_dir(tmp_path, monkeypatch):
+    """A bundled-weights folder holding a random ``resnet18_regression`` (fp16, input_size 64)."""
+    import torch
+
+    from colorlab import colorize as colorize_module
+    from colorlab import models
+    from colorlab.models import registry
+
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    torch.manual_seed(0)
+    model = models.load("resnet18_regression")
+    state = {key: value.half() if value.is_floating_point() else value for key, value in model.state_dict().items()}
+    torch.save({"state_dict": state, "options": {"input_size": 64}}, folder / "resnet18_regression.pt")
+    monkeypatch.setattr(registry, "BUNDLED_DIR", folder)
+    colorize_module._cached_model.cache_clear()
+    yield folder
+    colorize_module._cached_model.cache_clear()

@@ -9,11 +9,9 @@ import torch
 from PIL import Image
 
 from colorlab import colorize as colorize_module
-from colorlab import models
 from colorlab.cli import main
 from colorlab.colorize import colorize, output_paths
 from colorlab.io import ColorlabError, load_image
-from colorlab.models import registry
 
 
 class ConstantAB(torch.nn.Module):
@@ -28,21 +26,6 @@ class ConstantAB(torch.nn.Module):
 
     def forward(self, l_norm):
         return self.ab_norm.expand(l_norm.shape[0], 2, *l_norm.shape[-2:])
-
-
-@pytest.fixture
-def bundled_dir(tmp_path, monkeypatch):
-    """A bundled-weights folder holding a random resnet18_regression."""
-    folder = tmp_path / "weights"
-    folder.mkdir()
-    torch.manual_seed(0)
-    model = models.load("resnet18_regression")
-    torch.save({"state_dict": {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()},
-                "options": {"input_size": 64}}, folder / "resnet18_regression.pt")
-    monkeypatch.setattr(registry, "BUNDLED_DIR", folder)
-    colorize_module._cached_model.cache_clear()
-    yield folder
-    colorize_module._cached_model.cache_clear()
 
 
 def _photo(height=48, width=64) -> np.ndarray:
