@@ -73,3 +73,25 @@ def test_weights_from_local_file_and_checkpoint(tmp_path):
     torch.save({"head.0.weight": torch.zeros(1)}, tmp_path / "wrong.pt")
     with pytest.raises(ColorlabError, match="do not fit"):
         models.load("resnet18_regression", weights=str(tmp_path / "wrong.pt"))
+
+
+def test_save_bundled_round_trip_fp16(tmp_path, monkeypatch):
+    from colorlab.models import registry
+
+    torch.manual_seed(1)
+    trained = regression.ResNet18Regression(input_size=96)
+    torch.save({"nets": {"model": trained.state_dict()}}, tmp_path / "checkpoint.pt")
+    monkeypatch.setattr(registry, "BUNDLED_DIR", tmp_path / "weights")
+    path = registry.save_bundled("resnet18_regression", str(tmp_path / "checkpoint.pt"), options={"input_size": 96},
+                                 meta={"steps": 10})
+    assert path == tmp_path / "weights" / "resnet18_regression.pt"
+    saved = torch.load(path, weights_only=True)
+    assert saved["state_dict"]["head.0.weight"].dtype == torch.float16 and saved["meta"] == {"steps": 10}
+    assert models.bundled() == ["resnet18_regression"]
+    loaded = models.load("resnet18_regression", weights="bundled")
+    assert loaded.input_size == 96
+    torch.testing.assert_close(loaded.head[0].weight, trained.head[0].weight, atol=1e-3, rtol=1e-3)
+    with pytest.raises(ColorlabError, match="no bundled weights for 'eccv16_small'"):
+        models.load("eccv16_small", weights="bundled")
+    with pytest.raises(ColorlabError, match="do not fit"):
+        registry.save_bundled("eccv16_small", str(tmp_path / "checkpoint.pt"))

@@ -20,7 +20,7 @@ from torch import nn
 
 from colorlab.io import ColorlabError
 
-__all__ = ["register", "available", "load", "describe", "load_state_dict_file", "read_weights_file", "bundled", "bundled_path", "BUNDLED_DIR"]
+__all__ = ["register", "available", "load", "describe", "load_state_dict_file", "read_weights_file", "save_bundled", "bundled", "bundled_path", "BUNDLED_DIR"]
 
 
 @dataclass(frozen=True)
@@ -152,3 +152,45 @@ def load_state_dict_file(path: str, model: nn.Module) -> nn.Module:
         first = str(error).strip().splitlines()[0:2]
         raise ColorlabError(f"{path}: weights do not fit {type(model).__name__}: {' '.join(first)}") from None
     return model
+
+def save_bundled(
+    name: str,
+    weights: str,
+    *,
+    options: dict | None = None,
+    half: bool = True,
+    out: str | Path | None = None,
+    meta: dict | None = None,
+) -> Path:
+    """Package trained weights as the kit's bundled file ``colorlab/weights/<name>.pt``.
+
+    The file holds ``{"state_dict": ..., "options": ..., "meta": ...}``: the weights (float16
+    when ``half``, halving the size; BatchNorm counters stay integers), the builder options the
+    model needs (e.g. ``{"input_size": 128}``), and free-form provenance. Written atomically.
+
+    Args:
+        name: a registered model name (the weights are checked to fit it).
+        weights: any file :func:`read_weights_file` reads (``model.pt`` or ``checkpoint.pt`` of ``colorlab train``).
+        options: builder options saved with the weights.
+        half: store floating-point tensors as float16.
+        out: destination (default :func:`bundled_path`).
+        meta: provenance (command, steps, data …) stored as plain values.
+    """
+    import os
+
+    import torch
+
+    options = dict(options or {})
+    _ensure_families_imported()
+    if name not in _REGISTRY:
+        raise ColorlabError(f"unknown model {name!r}; available: {', '.join(sorted(_REGISTRY))}")
+    load_state_dict_file(weights, _REGISTRY[name].builder(weights=None, **options))  # fits?
+    state = read_weights_file(weights)["state_dict"]
+    if half:
+        state = {key: value.half() if value.is_floating_point() else value for key, value in state.items()}
+    target = Path(out) if out is not None else bundled_path(name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    torch.save({"state_dict": state, "options": options, "meta": dict(meta or {})}, tmp)
+    os.replace(tmp, target)
+    return target
