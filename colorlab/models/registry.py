@@ -20,7 +20,7 @@ from torch import nn
 
 from colorlab.io import ColorlabError
 
-__all__ = ["register", "available", "load", "describe", "load_state_dict_file", "read_weights_file", "save_bundled", "bundled", "bundled_path", "BUNDLED_DIR"]
+__all__ = ["register", "available", "load", "describe", "load_state_dict_file", "apply_state_dict", "read_weights_file", "save_bundled", "bundled", "bundled_path", "BUNDLED_DIR"]
 
 
 @dataclass(frozen=True)
@@ -145,12 +145,17 @@ def load_state_dict_file(path: str, model: nn.Module) -> nn.Module:
     Raises:
         ColorlabError: missing or unreadable file, or keys/shapes that do not fit ``model``.
     """
-    state = read_weights_file(path)["state_dict"]
+    return apply_state_dict(model, read_weights_file(path)["state_dict"], path)
+
+
+def apply_state_dict(model: nn.Module, state: dict, source: str) -> nn.Module:
+    """``model.load_state_dict(state)`` with a one-line :class:`ColorlabError` naming ``source``
+    when keys or shapes do not fit."""
     try:
         model.load_state_dict(state)
     except RuntimeError as error:
         first = str(error).strip().splitlines()[0:2]
-        raise ColorlabError(f"{path}: weights do not fit {type(model).__name__}: {' '.join(first)}") from None
+        raise ColorlabError(f"{source}: weights do not fit {type(model).__name__}: {' '.join(first)}") from None
     return model
 
 def save_bundled(

@@ -62,7 +62,7 @@ from colorlab import bins
 from colorlab.color import denormalize_ab, normalize_ab, normalize_l
 from colorlab.data.download import download
 from colorlab.io import ColorlabError
-from colorlab.models.registry import read_weights_file, register
+from colorlab.models.registry import apply_state_dict, read_weights_file, register
 from colorlab.train import Task
 
 __all__ = [
@@ -652,15 +652,6 @@ def _read_state(path: str) -> dict[str, torch.Tensor]:
     return read_weights_file(str(path))["state_dict"]
 
 
-def _apply_state(model: nn.Module, state: dict[str, torch.Tensor], path: str) -> nn.Module:
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as error:
-        first = str(error).strip().splitlines()[0:2]
-        raise ColorlabError(f"{path}: weights do not fit {type(model).__name__}: {' '.join(first)}") from None
-    return model
-
-
 def _official_path(family: str, weights: str, width: float) -> str:
     if weights == "official":
         if width != 1.0:
@@ -681,7 +672,7 @@ def _build_eccv16(weights, width, centres, input_size, temperature, folded_inver
         folded_inverse_temperature = RELEASED_INVERSE_TEMPERATURE if released else 1.0
     # the centres come with the weights (model_out.weight): build with placeholders of the right count
     model = ECCV16(width, torch.zeros(classes, 2), input_size, temperature, folded_inverse_temperature)
-    return _apply_state(model, state, path)
+    return apply_state_dict(model, state, path)
 
 
 def _build_siggraph17(weights, width, centres, input_size) -> SIGGRAPH17:
@@ -689,7 +680,7 @@ def _build_siggraph17(weights, width, centres, input_size) -> SIGGRAPH17:
     if weights is None:
         return model
     path = _official_path("siggraph17", weights, width)
-    return _apply_state(model, _read_state(path), path)
+    return apply_state_dict(model, _read_state(path), path)
 
 
 @register(
