@@ -75,10 +75,6 @@ def _apply_matrix(matrix: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
     return torch.einsum("ij,...jhw->...ihw", matrix, image)
 
 
-def _white(like: torch.Tensor) -> torch.Tensor:
-    return _matrix(D65_WHITE, like).view(3, 1, 1)
-
-
 def srgb_to_linear(rgb: torch.Tensor) -> torch.Tensor:
     """Undo the sRGB transfer function ("gamma").
 
@@ -98,6 +94,19 @@ def linear_to_srgb(linear: torch.Tensor) -> torch.Tensor:
     return torch.where(linear > 0.0031308, power, linear * 12.92)
 
 
+# The Lab formulas are linear in f = (f(X/Xn), f(Y/Yn), f(Z/Zn)):
+#   L = 116 fy - 16,  a = 500 (fx - fy),  b = 200 (fy - fz)
+# so each direction is: transfer function -> one 3x3 matrix (white point folded in) -> the cube
+# root / cube branch -> one 3x3 matrix + offset. Few passes over the pixels, which is what makes
+# it fast; the maths is exactly skimage's.
+_LAB_FROM_F = ((0.0, 116.0, 0.0), (500.0, -500.0, 0.0), (0.0, 200.0, -200.0))
+_F_FROM_LAB = ((1 / 116, 1 / 500, 0.0), (1 / 116, 0.0, 0.0), (1 / 116, 0.0, -1 / 200))
+
+
+def _xyz_over_white_from_rgb(like: torch.Tensor) -> torch.Tensor:
+    return _matrix(XYZ_FROM_RGB, like) / _matrix(D65_WHITE, like)[:, None]
+
+
 def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
     """Convert sRGB to CIE Lab (D65), like :func:`skimage.color.rgb2lab`.
 
@@ -108,14 +117,10 @@ def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
         lab: ``(..., 3, H, W)``, same dtype and device; ``L`` in ``[0, 100]``, ``a, b`` in Lab units.
     """
     _check_channels(rgb, "rgb")
-    xyz = _apply_matrix(_matrix(XYZ_FROM_RGB, rgb), srgb_to_linear(rgb))
-    xyz = xyz / _white(rgb)
+    xyz = _apply_matrix(_xyz_over_white_from_rgb(rgb), srgb_to_linear(rgb))  # X/Xn, Y/Yn, Z/Zn
     f = torch.where(xyz > _EPSILON, xyz.clamp(min=_EPSILON) ** (1.0 / 3.0), _KAPPA * xyz + _LAB_OFFSET)
-    fx, fy, fz = f.unbind(dim=-3)
-    lightness = 116.0 * fy - 16.0
-    a = 500.0 * (fx - fy)
-    b = 200.0 * (fy - fz)
-    return torch.stack((lightness, a, b), dim=-3)
+    offset = torch.tensor([-16.0, 0.0, 0.0], dtype=rgb.dtype, device=rgb.device).view(3, 1, 1)
+    return _apply_matrix(_matrix(_LAB_FROM_F, rgb), f) + offset
 
 
 def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
@@ -131,15 +136,13 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
         rgb: ``(..., 3, H, W)``, same dtype and device, in ``[0, 1]``.
     """
     _check_channels(lab, "lab")
-    lightness, a, b = lab.unbind(dim=-3)
-    fy = (lightness + 16.0) / 116.0
-    fx = a / 500.0 + fy
-    fz = (fy - b / 200.0).clamp(min=0.0)  # skimage sets negative z to 0
-    f = torch.stack((fx, fy, fz), dim=-3)
-    xyz = torch.where(f > _INV_THRESHOLD, f.clamp(min=_INV_THRESHOLD) ** 3, (f - _LAB_OFFSET) / _KAPPA)
-    xyz = xyz * _white(lab)
-    linear = _apply_matrix(torch.linalg.inv(_matrix(XYZ_FROM_RGB, lab).double()).to(lab.dtype), xyz)
-    return linear_to_srgb(linear).clamp(0.0, 1.0).nan_to_num(0.0)
+    f = _apply_matrix(_matrix(_F_FROM_LAB, lab), lab) + _LAB_OFFSET
+    # skimage sets negative z to 0 (fz below 0): only the third channel has a lower bound
+    lower = torch.tensor([-torch.inf, -torch.inf, 0.0], dtype=lab.dtype, device=lab.device).view(3, 1, 1)
+    f = torch.maximum(f, lower)
+    xyz = torch.where(f > _INV_THRESHOLD, f.clamp(min=_INV_THRESHOLD) ** 3, (f - _LAB_OFFSET) / _KAPPA)  # X/Xn ...
+    rgb_from_xyz = torch.linalg.inv(_xyz_over_white_from_rgb(lab).double()).to(lab.dtype)
+    return linear_to_srgb(_apply_matrix(rgb_from_xyz, xyz)).clamp(0.0, 1.0).nan_to_num(0.0)
 
 
 def rgb_to_l_ab(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
