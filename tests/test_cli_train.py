@@ -24,8 +24,10 @@ def test_train_then_resume_then_load_weights(tmp_path, capsys):
     history = json.loads((tmp_path / "history.json").read_text())
     assert history["steps"] == [1, 2, 3, 4]
     model = models.load("resnet18_regression", weights=str(tmp_path / "model.pt"))
-    checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     torch.testing.assert_close(model.state_dict()["head.0.weight"], checkpoint["nets"]["model"]["head.0.weight"])
+    from_checkpoint = models.load("resnet18_regression", weights=str(tmp_path / "checkpoint.pt"))
+    torch.testing.assert_close(from_checkpoint.state_dict()["head.0.weight"], checkpoint["nets"]["model"]["head.0.weight"])
 
 
 def test_train_user_errors_are_one_line(tmp_path, capsys):

@@ -56,7 +56,7 @@ def test_checkpoint_contents_and_resume_in_process(tmp_path):
     torch.manual_seed(0)
     config = TrainConfig(epochs=1, batch_size=8, checkpoint_every=3, progress=False, device="cpu", max_steps=5)
     Trainer(SupervisedTask(toy_model(False)), ToyPairs(), config, out_dir=tmp_path).fit()
-    state = torch.load(tmp_path / CHECKPOINT_NAME, weights_only=False)
+    state = torch.load(tmp_path / CHECKPOINT_NAME, weights_only=True)
     assert state["step"] == 5 and state["samples_done_in_epoch"] == 40 and state["epoch"] == 0
     assert {"nets", "optimizers", "schedulers", "scaler", "rng", "history", "config"} <= set(state)
     assert not list(tmp_path.glob("*.tmp"))
@@ -78,7 +78,7 @@ def test_killed_run_resumes_to_identical_weights(tmp_path):
     killed_at = None
     while time.time() < deadline and process.poll() is None:
         if checkpoint.exists():
-            step = torch.load(checkpoint, weights_only=False)["step"]
+            step = torch.load(checkpoint, weights_only=True)["step"]
             if step >= 3:
                 process.send_signal(signal.SIGKILL)
                 killed_at = step
