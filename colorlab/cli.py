@@ -84,7 +84,7 @@ def _add_train(sub) -> None:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--max-steps", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=32, help="global batch size (split over processes)")
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=float, default=None, help="learning rate (default: the family's own, e.g. 1e-3 regression, 2e-4 pix2pix)")
     parser.add_argument("--size", type=int, default=64, help="training image side")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N training samples")
     parser.add_argument("--weights", default=None, help="initial weights (e.g. 'imagenet' or a file)")

@@ -702,8 +702,9 @@ def check_pix2pix_generator_loss(fn: Callable[[torch.Tensor, torch.Tensor, torch
 # --- notebook 03: regression and the averaging problem ---------------------------------------------
 
 _BEST_CONSTANT_HINT = (
-    "Pick the ab values of the pixels where mask is True (e.g. ab.permute(1, 0, 2, 3)[:, mask] gives "
-    "a (2, P) tensor) and average them over the pixels: the mean minimises the squared error."
+    "Select the ab values of the pixels where mask is True (boolean indexing with mask works once a and b "
+    "are moved out of the way, e.g. to the front) and average them over all those pixels: under the squared "
+    "error the best constant is the mean."
 )
 
 
@@ -849,3 +850,375 @@ def check_expected_squared_error(fn: Callable[[torch.Tensor, torch.Tensor, torch
         f"for a 50/50 yellow-or-blue square, guessing grey costs {grey:.0f} on average, guessing yellow "
         f"{vivid:.0f} ({vivid / grey:.1f}x as much): squared error punishes a confident wrong colour hard."
     )
+
+
+# --- notebook 05: SIGGRAPH17 user hints ----------------------------------------------------------
+
+_HINT_COUNT_HINT = (
+    "The training code keeps adding hints while a coin with probability 1 - p comes up heads, so the number "
+    "of hints K counts the heads before the first tails: P(K = k) = p (1 - p)^k for k = 0, 1, 2, ... "
+    "Its mean, the sum over k of k p (1 - p)^k, is (1 - p) / p."
+)
+#: The values of ``p`` the expected-hint-count check tries, the paper's 1/8 first.
+HINT_PROBABILITIES = (1.0 / 8.0, 0.3, 0.05, 0.9, 1.0)
+
+
+@register("expected_hint_count")
+def check_expected_hint_count(fn: Callable[[float], float]) -> str:
+    """Check ``expected_hints(p) -> float``: the mean number of simulated hints per image.
+
+    The number of hints is geometric from 0 with stopping probability ``p``
+    (:func:`colorlab.hints.sample_hint_counts`); ``fn`` must return its mean ``(1 - p) / p``
+    within a relative ``1e-6`` for each ``p`` of :data:`HINT_PROBABILITIES`.
+    """
+    from colorlab.hints import HINT_PROBABILITY, sample_hint_counts
+
+    name = "expected_hints"
+    _require_function(fn, name)
+    for p in HINT_PROBABILITIES:
+        raw = _call_student(fn, name, p, hint=_HINT_COUNT_HINT)
+        value = _as_result(raw, name, (), "a single number", "Return one number, e.g. a float.").item()
+        expected = (1.0 - p) / p
+        if abs(value - expected) <= 1e-6 * max(abs(expected), 1.0):
+            continue
+        problem = f"expected_hints({p:g}) returned {value:.6g}, expected {expected:.6g}."
+        variants = {
+            "from one": 1.0 / p,
+            "inverted": p / (1.0 - p) if p < 1.0 else None,
+            "failure probability": 1.0 - p,
+            "one over failure": 1.0 / (1.0 - p) if p < 1.0 else None,
+        }
+        hints = {
+            "from one": "1 / p is the mean of a geometric law that counts the final tails too (starting at 1). "
+            "Here an image may get 0 hints: subtract that last toss.",
+            "inverted": "You divided the wrong way round: a small p (rarely stopping) must give many hints.",
+            "failure probability": "1 - p is the chance of at least one hint, not the mean number of hints.",
+            "one over failure": "1 / (1 - p) is close for large p only; sum k p (1 - p)^k over k instead.",
+        }
+        for mistake, variant in variants.items():
+            if variant is not None and abs(value - variant) <= 1e-6 * max(abs(variant), 1.0):
+                raise NotYet(problem, hints[mistake])
+        raise NotYet(problem, _HINT_COUNT_HINT)
+    counts = sample_hint_counts(200_000, HINT_PROBABILITY, torch.Generator().manual_seed(5)).double()
+    return (
+        f"with the paper's p = 1/8 an image gets {(1 - HINT_PROBABILITY) / HINT_PROBABILITY:g} hints on average "
+        f"(colorlab.hints.sample_hint_counts: {counts.mean().item():.2f} over 200,000 draws), and "
+        f"{(counts == 0).double().mean().item():.1%} of the images get none: the network keeps practising "
+        "automatic colorization."
+    )
+
+
+_CLICK_HINT = (
+    "Start from zeros: ab_hint_norm = torch.zeros(1, 2, size, size), mask = torch.zeros(1, 1, size, size). "
+    "The patch's top-left corner is (y - patch // 2, x - patch // 2), clamped to [0, size - patch]; "
+    "fill rows top:top + patch and columns left:left + patch with a / 110 and b / 110 (channels 0 and 1) "
+    "and with 1 in the mask."
+)
+
+#: ``(y, x, (a, b), size, patch)`` clicks the click-to-hint check tries: inside, at a border, one pixel.
+CLICK_CASES = (
+    (5, 9, (20.0, -40.0), 16, 3),
+    (0, 14, (-35.0, 60.0), 16, 5),
+    (11, 2, (55.0, 10.0), 12, 1),
+    (7, 19, (-8.0, -50.0), 20, 3),
+)
+
+
+def _click_reference(y: int, x: int, ab: tuple[float, float], size: int, patch: int) -> tuple[torch.Tensor, torch.Tensor]:
+    from colorlab.hints import user_hints
+
+    return user_hints([(y, x, ab)], size, patch=patch)
+
+
+def _click_cut_off(y: int, x: int, ab: tuple[float, float], size: int, patch: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The usual mistake at a border: the patch is cut off instead of moved inside."""
+    hint, mask = torch.zeros(1, 2, size, size), torch.zeros(1, 1, size, size)
+    top, left = y - patch // 2, x - patch // 2
+    rows, columns = slice(max(top, 0), top + patch), slice(max(left, 0), left + patch)
+    hint[0, 0, rows, columns], hint[0, 1, rows, columns] = ab[0] / 110.0, ab[1] / 110.0
+    mask[0, 0, rows, columns] = 1.0
+    return hint, mask
+
+
+@register("hint_for_click")
+def check_hint_for_click(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> str:
+    """Check ``hint_for_click(y, x, ab, size, patch) -> (ab_hint_norm, mask)`` against :func:`colorlab.hints.user_hints`.
+
+    ``fn`` receives a click at row ``y``, column ``x`` of a ``size x size`` network input, a hint
+    colour ``ab = (a, b)`` in Lab units and the patch side; it must return ``(1, 2, size, size)``
+    and ``(1, 1, size, size)`` tensors equal (within ``1e-6``) to
+    ``user_hints([(y, x, ab)], size, patch=patch)`` for every case of :data:`CLICK_CASES`.
+    """
+    name = "hint_for_click"
+    _require_function(fn, name)
+    for y, x, ab, size, patch in CLICK_CASES:
+        raw = _call_student(fn, name, y, x, ab, size, patch, hint=_CLICK_HINT)
+        shapes = (torch.Size((1, 2, size, size)), torch.Size((1, 1, size, size)))
+        hint, mask = _as_tensor_pair(raw, name, shapes, "(ab_hint_norm, mask)")
+        expected_hint, expected_mask = (tensor.double() for tensor in _click_reference(y, x, ab, size, patch))
+        if _close(hint, expected_hint) and _close(mask, expected_mask):
+            continue
+        problem = f"for a click at (y={y}, x={x}) with ab = {ab}, size {size}, patch {patch} the tensors differ from the reference."
+        swapped_hint, swapped_mask = (tensor.double() for tensor in _click_reference(x, y, ab, size, patch))
+        cut_hint, cut_mask = (tensor.double() for tensor in _click_cut_off(y, x, ab, size, patch))
+        corner_hint, corner_mask = (
+            tensor.double() for tensor in _click_reference(min(y + patch // 2, size - 1), min(x + patch // 2, size - 1), ab, size, patch)
+        )
+        if not _close(mask, expected_mask):
+            if _close(mask, swapped_mask) and not _close(swapped_mask, expected_mask):
+                hint_text = "x and y are swapped: y is the row (the third index, dim 2), x the column (dim 3)."
+            elif _close(mask, corner_mask) and not _close(corner_mask, expected_mask):
+                hint_text = "The click should be the patch's centre, not its top-left corner: start at y - patch // 2."
+            elif _close(mask, cut_mask) and not _close(cut_mask, expected_mask):
+                hint_text = "At the border the patch is cut off; move it inside instead, so it keeps patch x patch pixels."
+            elif mask.abs().sum() == 0:
+                hint_text = "The mask is all zeros: it must be 1 where the hint is, or the network ignores the hint."
+            else:
+                hint_text = _CLICK_HINT
+            raise NotYet(problem + " The mask is wrong.", hint_text)
+        if _close(hint, expected_hint * 110.0):
+            hint_text = "The hint channels hold normalized colours: divide a and b by 110 (color.normalize_ab)."
+        elif _close(hint, expected_hint.flip(1)):
+            hint_text = "a goes in channel 0 and b in channel 1."
+        elif _close(hint, expected_hint * 0):
+            hint_text = "The hint channels are all zeros: put a / 110 and b / 110 on the patch."
+        elif (hint * (1 - mask)).abs().max() > 1e-6:
+            hint_text = "The hint channels must be 0 outside the patch (where the mask is 0)."
+        else:
+            hint_text = _CLICK_HINT
+        raise NotYet(problem + " The hint channels are wrong.", hint_text)
+    return (
+        f"`{name}` builds exactly what colorlab.hints.user_hints builds, also at the border. The network's input is "
+        "then torch.cat((l_norm, ab_hint_norm, mask), dim=1): 4 channels, of which the mask tells a hint of grey "
+        "(a = b = 0, mask 1) from no hint at all (mask 0)."
+    )
+
+
+__all__ += ["HINT_PROBABILITIES", "check_expected_hint_count", "CLICK_CASES", "check_hint_for_click"]
+
+
+# --- notebook 04: Zhang et al. ECCV16, colour as classification -------------------------------------
+
+_ANNEALED_MEAN_HINT = (
+    "Sharpen the distribution with f_T(p) = p ** (1 / T), normalized to sum to 1 (the same as "
+    "softmax(log(p) / T)), then take the expected colour: sum over q of f_T(p)_q * centres[q]."
+)
+
+
+def _annealed_mean_cases() -> list[tuple[torch.Tensor, torch.Tensor, float]]:
+    """``(probabilities (Q,), centres (Q, 2), T)`` float64 cases; probabilities positive, summing to 1."""
+    generator = torch.Generator().manual_seed(40)
+    cases = []
+    for q, temperature in ((6, 0.38), (12, 1.0), (9, 0.1)):
+        centres = torch.randint(-8, 9, (q, 2), generator=generator).to(torch.float64) * 10
+        logits = 1.5 * torch.randn(q, generator=generator, dtype=torch.float64)
+        cases.append((torch.softmax(logits, dim=0), centres, temperature))
+    return cases
+
+
+def _reference_annealed_mean(probabilities: torch.Tensor, centres: torch.Tensor, temperature: float) -> torch.Tensor:
+    from colorlab import bins  # imported here: colorlab.bins pulls in colorlab.viz and matplotlib
+
+    q = probabilities.shape[0]
+    return bins.decode(torch.log(probabilities).view(1, q, 1, 1), centres, "annealed_mean", temperature).view(2)
+
+
+@register("annealed_mean")
+def check_annealed_mean(fn: Callable[[torch.Tensor, torch.Tensor, float], Any]) -> str:
+    """Check ``annealed_mean(probabilities, centres, temperature) -> (2,)`` against :func:`colorlab.bins.decode`.
+
+    ``fn`` receives ``probabilities (Q,)`` float64 (positive, summing to 1), ``centres (Q, 2)``
+    float64 ab in Lab units and ``temperature`` (a float > 0), and must return the annealed mean
+    ``(a, b)`` as a ``(2,)`` tensor or array, within ``1e-6``, without modifying its inputs.
+    """
+    name = "annealed_mean"
+    _require_function(fn, name)
+    for index, (probabilities, centres, temperature) in enumerate(_annealed_mean_cases()):
+        given = (probabilities.clone(), centres.clone())
+        raw = _call_student(fn, name, given[0], given[1], temperature, hint=_ANNEALED_MEAN_HINT)
+        if not (torch.equal(given[0], probabilities) and torch.equal(given[1], centres)):
+            raise NotYet(f"`{name}` modified its input in place.", "Compute new tensors; leave the inputs as they are.")
+        result = _as_result(raw, name, (2,), "one (a, b) pair: shape (2,)", _ANNEALED_MEAN_HINT)
+        expected = _reference_annealed_mean(probabilities, centres, temperature)
+        if torch.isfinite(result).all() and (result - expected).abs().max().item() <= 1e-6:
+            continue
+        powered = probabilities ** (1.0 / temperature)
+        variants = {
+            "power T": (probabilities**temperature / (probabilities**temperature).sum()) @ centres,
+            "not normalized": powered @ centres,
+            "mean": probabilities @ centres,
+            "mode": centres[probabilities.argmax()],
+        }
+        hints = {
+            "power T": "You raised p to the power T; the annealing divides the log-probabilities by T: p ** (1 / T).",
+            "not normalized": "After p ** (1 / T) the numbers no longer sum to 1: divide by their sum before averaging.",
+            "mean": "That is the plain mean (T = 1): the temperature must change the result.",
+            "mode": "That is the mode (the limit T -> 0); the annealed mean is still an average, of the sharpened p.",
+        }
+        problem = (
+            f"on test case {index + 1} (T = {temperature}) you returned ({result[0].item():.4g}, {result[1].item():.4g}), "
+            f"expected ({expected[0].item():.4g}, {expected[1].item():.4g})."
+        )
+        for mistake, variant in variants.items():
+            if (variant - expected).abs().max().item() > 1e-6 and (result - variant).abs().max().item() <= 1e-6:
+                raise NotYet(problem, hints[mistake])
+        raise NotYet(problem, _ANNEALED_MEAN_HINT)
+    yellow, blue = _square_colours()
+    p = torch.tensor([0.55, 0.45], dtype=torch.float64)
+    colours = torch.stack((yellow, blue))
+    chroma = {t: _reference_annealed_mean(p, colours, t).norm().item() for t in (1.0, 0.38)}
+    return (
+        f"`{name}` matches colorlab.bins.decode. For a square that is yellow with p = 0.55 and blue with 0.45, "
+        f"the mean has chroma {chroma[1.0]:.1f}, the annealed mean at T = 0.38 {chroma[0.38]:.1f}: annealing "
+        "pushes towards the likelier colour without jumping all the way."
+    )
+
+
+_REBALANCING_HINT = (
+    "w_q = 1 / ((1 - lam) * p_q + lam / Q), then scale all weights by one number so that sum(p * w) = 1 "
+    "(the expected weight of a pixel is 1)."
+)
+
+
+def _rebalancing_cases() -> list[tuple[torch.Tensor, float]]:
+    """``(prior (Q,), lam)`` float64 cases; priors positive, summing to 1."""
+    generator = torch.Generator().manual_seed(41)
+    tiny = torch.tensor([0.7, 0.2, 0.09, 0.01], dtype=torch.float64)
+    random = torch.rand(10, generator=generator, dtype=torch.float64) ** 3 + 1e-3
+    return [(tiny, 0.5), (random / random.sum(), 0.3)]
+
+
+def _reference_rebalancing(prior: torch.Tensor, lam: float) -> torch.Tensor:
+    from colorlab import bins
+
+    centres = torch.stack((torch.arange(len(prior), dtype=torch.float64) * 10, torch.zeros(len(prior), dtype=torch.float64)), dim=1)
+    return bins.rebalancing_weights(prior, centres, lam=lam, sigma=0.0)
+
+
+@register("rebalancing_weights")
+def check_rebalancing_weights(fn: Callable[[torch.Tensor, float], Any]) -> str:
+    """Check ``rebalancing_weights(prior, lam) -> (Q,)`` against :func:`colorlab.bins.rebalancing_weights` (no smoothing).
+
+    ``fn`` receives ``prior (Q,)`` float64 (positive, summing to 1) and ``lam`` in ``[0, 1]`` and
+    must return ``w ∝ 1 / ((1 - lam) p + lam / Q)`` scaled so that ``sum(p * w) = 1``, within a
+    relative ``1e-6``, without modifying its input.
+    """
+    name = "rebalancing_weights"
+    _require_function(fn, name)
+    for index, (prior, lam) in enumerate(_rebalancing_cases()):
+        given = prior.clone()
+        raw = _call_student(fn, name, given, lam, hint=_REBALANCING_HINT)
+        if not torch.equal(given, prior):
+            raise NotYet(f"`{name}` modified its input in place.", "Compute a new tensor; leave `prior` as it is.")
+        q = len(prior)
+        result = _as_result(raw, name, (q,), f"one weight per bin: shape ({q},)", _REBALANCING_HINT)
+        expected = _reference_rebalancing(prior, lam)
+        if torch.isfinite(result).all() and ((result - expected).abs() / expected).max().item() <= 1e-6:
+            continue
+        inverse = 1.0 / ((1.0 - lam) * prior + lam / q)
+        swapped = 1.0 / (lam * prior + (1.0 - lam) / q)
+        mixed = (1.0 - lam) * prior + lam / q
+        variants = {
+            "unscaled": inverse,
+            "mean one": inverse / inverse.mean(),
+            "sum one": inverse / inverse.sum(),
+            "swapped": swapped / (prior * swapped).sum(),
+            "not inverted": mixed / (prior * mixed).sum(),
+        }
+        hints = {
+            "unscaled": "The shape is right; now scale the weights so that sum(prior * w) = 1.",
+            "mean one": "Scale with the prior, sum(prior * w) = 1, not with the plain mean of the weights: "
+            "a pixel's expected weight is what must be 1.",
+            "sum one": "The weights should not sum to 1; scale them so that sum(prior * w) = 1.",
+            "swapped": "lam is the weight of the *uniform* distribution: (1 - lam) * p + lam / Q.",
+            "not inverted": "Rare colours must weigh *more*: take the inverse, 1 / ((1 - lam) * p + lam / Q).",
+        }
+        problem = f"on test case {index + 1} (Q = {q}, lam = {lam}) your weights differ from the reference."
+        for mistake, variant in variants.items():
+            if torch.isfinite(result).all() and ((result - variant).abs() / variant.abs()).max().item() <= 1e-6:
+                raise NotYet(problem, hints[mistake])
+        raise NotYet(problem, _REBALANCING_HINT)
+    prior, lam = _rebalancing_cases()[0]
+    weights = _reference_rebalancing(prior, lam)
+    return (
+        f"`{name}` matches colorlab.bins.rebalancing_weights (without smoothing). For the prior "
+        f"{tuple(prior.tolist())} the weights are {tuple(round(w, 2) for w in weights.tolist())}: the rarest bin "
+        f"weighs {weights[-1].item() / weights[0].item():.1f}x the commonest; without the uniform part (lam = 0) "
+        f"it would weigh {prior[0].item() / prior[-1].item():.0f}x."
+    )
+
+
+_BIN_INDEX_HINT = (
+    "Compute the Euclidean distance from (a, b) to every centre, e.g. ((centres - ab) ** 2).sum(dim=1), "
+    "and return the position of the smallest one as an int (argmin)."
+)
+
+
+def _bin_index_cases() -> list[tuple[torch.Tensor, torch.Tensor, str]]:
+    """``(ab (2,), centres (Q, 2), what)`` float64 cases: gamut bins, a border colour, an irregular set."""
+    from colorlab import bins
+
+    centres = bins.gamut_bins().to(torch.float64)
+    grid = {tuple(point) for point in centres.round().long().tolist()}
+    # a colour whose rounded grid point is not a bin (out of gamut) but a neighbour is
+    border = None
+    for a, b in sorted(grid):
+        for da, db in ((10, 0), (0, 10), (-10, 0), (0, -10)):
+            if (a + da, b + db) not in grid:
+                border = torch.tensor([a + 0.7 * da, b + 0.7 * db], dtype=torch.float64)
+                break
+        if border is not None:
+            break
+    irregular = torch.tensor([[9.0, 0.0], [6.0, 6.0], [-20.0, 30.0], [40.0, -40.0]], dtype=torch.float64)
+    return [
+        (torch.tensor([23.4, -37.2], dtype=torch.float64), centres, "a sky blue"),
+        (torch.tensor([-3.7, 58.2], dtype=torch.float64), centres, "the yellow square"),
+        (border, centres, "a colour at the edge of the gamut"),
+        (torch.tensor([0.0, 0.0], dtype=torch.float64), irregular, "grey, with irregular centres"),
+    ]
+
+
+@register("bin_index")
+def check_bin_index(fn: Callable[[torch.Tensor, torch.Tensor], Any]) -> str:
+    """Check ``bin_index(ab, centres) -> int``: the index of the nearest centre, as :func:`colorlab.bins.nearest_bin`.
+
+    ``fn`` receives ``ab (2,)`` float64 in Lab units and ``centres (Q, 2)`` float64, and must return
+    the index (a Python int, or an integer 0-d tensor or numpy integer) of the centre closest in
+    Euclidean distance, without modifying its inputs.
+    """
+    from colorlab import bins
+
+    name = "bin_index"
+    _require_function(fn, name)
+    for ab, centres, what in _bin_index_cases():
+        given = (ab.clone(), centres.clone())
+        raw = _call_student(fn, name, given[0], given[1], hint=_BIN_INDEX_HINT)
+        if not (torch.equal(given[0], ab) and torch.equal(given[1], centres)):
+            raise NotYet(f"`{name}` modified its input in place.", "Compute new tensors; leave the inputs as they are.")
+        expected = int(bins.nearest_bin(ab.view(1, 2, 1, 1), centres).item())
+        shape = tuple(getattr(raw, "shape", ()))
+        if shape == (2,):
+            raise NotYet(f"for {what} you returned a pair of numbers.", "Return the *index* of the nearest centre (an int), not the centre itself.")
+        if isinstance(raw, bool) or raw is None or shape != () or not np.issubdtype(np.asarray(raw).dtype, np.integer):
+            raise NotYet(f"for {what} you returned {raw!r}, not an integer index.", "Return an int, e.g. int(distances.argmin()).")
+        index = int(np.asarray(raw))
+        if index == expected:
+            continue
+        problem = f"for {what}, ab = ({ab[0].item():g}, {ab[1].item():g}), you returned {index}, expected {expected}."
+        distances = (centres - ab).norm(dim=1)
+        if index == int(distances.argmax()):
+            hint = "That is the farthest centre: use argmin, not argmax."
+        elif index == int((centres - ab).abs().sum(dim=1).argmin()):
+            hint = "You used the L1 distance |da| + |db|; bins are assigned by the Euclidean distance sqrt(da^2 + db^2)."
+        elif not 0 <= index < len(centres):
+            hint = f"An index must be in [0, {len(centres)}): the position of a row of `centres`."
+        else:
+            hint = _BIN_INDEX_HINT
+        raise NotYet(problem, hint)
+    return (
+        f"`{name}` matches colorlab.bins.nearest_bin, also at the gamut's edge where the nearest grid point is not a bin. "
+        "This is the hard encoding; soft_encode spreads the pixel over its 5 nearest bins instead."
+    )
+
+
+__all__ += ["check_annealed_mean", "check_rebalancing_weights", "check_bin_index"]

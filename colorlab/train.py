@@ -433,7 +433,7 @@ class Trainer:
         return {name: total / max(count, 1) for name, total in sums.items()}
 
 
-def task_for(model: nn.Module, *, lr: float = 1e-3, loss: str | None = None, data: Dataset | None = None) -> Task:
+def task_for(model: nn.Module, *, lr: float | None = None, loss: str | None = None, data: Dataset | None = None) -> Task:
     """The training :class:`Task` of a registered model.
 
     A model family that needs more than one loss on one network (a rebalanced classifier, a
@@ -441,10 +441,11 @@ def task_for(model: nn.Module, *, lr: float = 1e-3, loss: str | None = None, dat
     training dataset, e.g. to estimate a colour prior); everything else is a
     :class:`SupervisedTask` with ``loss`` (default ``"mse"``).
     """
+    options = {"lr": lr} if lr is not None else {}  # None: the family's own default
     factory = getattr(model, "training_task", None)
     if factory is not None:
-        return factory(lr=lr, loss=loss, data=data)
-    return SupervisedTask(model, loss=loss or "mse", lr=lr)
+        return factory(loss=loss, data=data, **options)
+    return SupervisedTask(model, loss=loss or "mse", **options)
 
 
 def run_training(
@@ -456,7 +457,7 @@ def run_training(
     epochs: int = 1,
     max_steps: int | None = None,
     batch_size: int = 32,
-    lr: float = 1e-3,
+    lr: float | None = None,
     size: int = 64,
     limit: int | None = None,
     weights: str | None = None,

@@ -589,3 +589,270 @@ def plot_ab_histograms(
         plot_ab_histogram(chunks, ax=ax, bins=bins, ab_max=ab_max, log=log, title=f"{name}: {int(counts.sum()):,} pixels")
     fig.tight_layout()
     return fig
+
+
+# --- user hints (notebook 05) --------------------------------------------------------------------
+
+
+def hint_display_colour(colour) -> tuple[float, float, float]:
+    """The RGB colour (floats in ``[0, 1]``) to draw a hint marker with.
+
+    Args:
+        colour: a hint colour as :func:`colorlab.hints.user_hints` takes it: ``"#rrggbb"`` (or any
+            matplotlib colour name), ``(r, g, b)`` in ``[0, 1]``, or ``(a, b)`` in Lab units (drawn
+            at lightness 60, since an ab hint has no lightness of its own).
+
+    Returns:
+        ``(r, g, b)`` floats in ``[0, 1]``.
+    """
+    from matplotlib.colors import to_rgb
+
+    if isinstance(colour, str):
+        try:
+            return tuple(float(value) for value in to_rgb(colour))
+        except ValueError:
+            raise ColorlabError(f"hint colour {colour!r} is not a colour matplotlib knows") from None
+    try:
+        values = [float(value) for value in colour]
+    except (TypeError, ValueError):
+        raise ColorlabError(f"hint colour {colour!r}: expected '#rrggbb', (r, g, b) or (a, b)") from None
+    if len(values) == 3:
+        return tuple(min(max(value, 0.0), 1.0) for value in values)
+    if len(values) == 2:
+        rgb = lab_to_rgb(torch.tensor([60.0, *values], dtype=torch.float64).view(3, 1, 1))
+        return tuple(float(value) for value in rgb.flatten())
+    raise ColorlabError(f"hint colour {colour!r}: expected '#rrggbb', (r, g, b) or (a, b)")
+
+
+def show_hints(
+    images: Mapping[str, ImageLike],
+    points: Sequence,
+    *,
+    panels: Sequence[int] = (0,),
+    cursor: tuple[float, float] | None = None,
+    ncols: int = 4,
+    size: float = 2.5,
+) -> Figure:
+    """Images side by side (:func:`show_images`) with user hints drawn as coloured squares on some panels.
+
+    Args:
+        images: title -> image, all of the same size (the points are in its pixels).
+        points: ``(y, x, colour)`` hints, ``y`` the row and ``x`` the column in pixels,
+            ``colour`` as :func:`hint_display_colour` takes it; may be empty.
+        panels: indices of the panels that get the markers (default: the first only).
+        cursor: optional ``(y, x)`` drawn as a ring: where the next hint would go.
+        ncols, size: as in :func:`show_images`.
+
+    Returns:
+        The figure.
+    """
+    fig = show_images(images, ncols=ncols, size=size)
+    axes = fig.axes[: len(images)]
+    marker_area = (size * 7.0) ** 2 / 4.0  # about a twentieth of the panel side, in points^2
+    for index in panels:
+        if not 0 <= index < len(axes):
+            raise ColorlabError(f"panel {index} does not exist: {len(axes)} images")
+        ax = axes[index]
+        for number, point in enumerate(points):
+            try:
+                y, x, colour = point
+                y, x = float(y), float(x)
+            except (TypeError, ValueError):
+                raise ColorlabError(f"hint point {number}: expected (y, x, colour), got {point!r}") from None
+            ax.scatter([x], [y], s=marker_area * 1.6, marker="s", c="black")
+            ax.scatter([x], [y], s=marker_area, marker="s", c=[hint_display_colour(colour)], edgecolors="white", linewidths=1.0)
+        if cursor is not None:
+            ax.scatter([cursor[1]], [cursor[0]], s=marker_area * 3.0, marker="o", facecolors="none", edgecolors="black", linewidths=2.5)
+            ax.scatter([cursor[1]], [cursor[0]], s=marker_area * 3.0, marker="o", facecolors="none", edgecolors="white", linewidths=1.0)
+    return fig
+
+
+def plot_psnr_by_hints(
+    curves: Mapping[str, Mapping[int, float]],
+    *,
+    size: tuple[float, float] = (3.6, 2.8),
+) -> Figure:
+    """PSNR against the number of user hints for several models or datasets: the SIGGRAPH17 paper's Fig. 4.
+
+    Two panels: the PSNR itself, and its gain over the automatic result (0 hints), which compares
+    curves measured on different data. The x axis is linear up to 1 hint and logarithmic beyond
+    (``symlog``), so 0 hints has a place.
+
+    Args:
+        curves: label -> ``{number of hints: PSNR in dB}`` (e.g. :func:`colorlab.hints.psnr_by_hints`
+            and :data:`colorlab.hints.PAPER_PSNR_BY_HINTS`); each needs an entry for 0 hints.
+        size: width and height of one panel, in inches.
+
+    Returns:
+        The figure.
+    """
+    if not curves:
+        raise ColorlabError("plot_psnr_by_hints needs at least one curve")
+    for label, curve in curves.items():
+        if 0 not in curve:
+            raise ColorlabError(f"curve {label!r} has no value for 0 hints, needed for the gain panel")
+    fig, (ax_psnr, ax_gain) = plt.subplots(1, 2, figsize=(size[0] * 2, size[1]))
+    for label, curve in curves.items():
+        counts = sorted(curve)
+        values = np.array([curve[count] for count in counts], dtype=float)
+        line = ax_psnr.plot(counts, values, marker="o", label=label)[0]
+        ax_gain.plot(counts, values - curve[0], marker="o", color=line.get_color(), label=label)
+    for ax, ylabel in ((ax_psnr, "PSNR (dB)"), (ax_gain, "gain over 0 hints (dB)")):
+        ax.set_xscale("symlog", linthresh=1.0)
+        ax.set_xlabel("number of hints", fontsize=8)
+        ax.set_ylabel(ylabel, fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    ax_psnr.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+__all__ += ["hint_display_colour", "show_hints", "plot_psnr_by_hints"]
+
+
+# --- ab bins and annealed decoding (notebook 04) ---------------------------------------------------
+
+
+def _bin_grid(centres: torch.Tensor, step: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """Grid positions of bin centres: ``(rows (Q,), cols (Q,), low)``; row ``i`` is ``b = low + i * step``."""
+    values = centres.detach().cpu().double().numpy()
+    positions = np.round(values / step)
+    if np.abs(positions * step - values).max() > 1e-3 * step:
+        raise ColorlabError(f"bin centres must be multiples of step={step:g} (the grid of colorlab.bins)")
+    low = float(positions.min())
+    return (positions[:, 1] - low).astype(int), (positions[:, 0] - low).astype(int), low * step
+
+
+def plot_ab_bins(
+    centres: torch.Tensor,
+    values: torch.Tensor | np.ndarray | None = None,
+    ax: Axes | None = None,
+    *,
+    step: float = 10.0,
+    lightness: float = 65.0,
+    log: bool = False,
+    title: str | None = None,
+    label: str = "",
+    cmap: str = "viridis",
+    size: float = 2.8,
+) -> Figure:
+    """Draw quantized ab bins as squares on the ab plane, in their own colour or coloured by a value.
+
+    Args:
+        centres: ``(Q, 2)`` ab bin centres in Lab units, multiples of ``step`` (e.g.
+            :func:`colorlab.bins.gamut_bins`).
+        values: optional ``(Q,)`` numbers, one per bin (a prior, rebalancing weights, a predicted
+            distribution); None draws every bin in its colour ``(lightness, a, b)`` (clipped to sRGB).
+        ax: the Axes to draw on; None creates a new figure of one panel.
+        step: bin side in Lab units.
+        lightness: ``L`` in ``[0, 100]`` used to paint the bins when ``values`` is None.
+        log: logarithmic colour scale for ``values`` (zeros are left white).
+        title: panel title; None writes the number of bins.
+        label: colour-bar label for ``values``.
+        cmap: matplotlib colormap for ``values``.
+        size: panel height in inches when a new figure is created.
+
+    Returns:
+        The figure holding the panel (with a colour bar when ``values`` is given).
+    """
+    centres = torch.as_tensor(centres)
+    if centres.dim() != 2 or centres.shape[1] != 2 or centres.shape[0] < 1:
+        raise ColorlabError(f"centres must have shape (Q, 2), got {tuple(centres.shape)}")
+    if not step > 0:
+        raise ColorlabError(f"step must be positive, got {step!r}")
+    rows, cols, low = _bin_grid(centres, float(step))
+    side = int(max(rows.max(), cols.max())) + 1
+    extent = (low - step / 2, low + (side - 0.5) * step, low - step / 2, low + (side - 0.5) * step)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(size * (1.25 if values is not None else 1.0), size))
+    else:
+        fig = ax.figure
+    ax.set_facecolor("white")
+    if values is None:
+        lab = torch.cat((torch.full((len(rows), 1), float(lightness), dtype=torch.float64), centres.double().cpu()), dim=1)
+        rgb = lab_to_rgb(lab.T.reshape(3, -1, 1))[:, :, 0].T.numpy()  # (Q, 3)
+        image = np.ones((side, side, 4))
+        image[..., 3] = 0.0
+        image[rows, cols, :3] = rgb
+        image[rows, cols, 3] = 1.0
+        ax.imshow(image, origin="lower", extent=extent, interpolation="nearest")
+    else:
+        values = values.detach().cpu().double().numpy() if isinstance(values, torch.Tensor) else np.asarray(values, float)
+        if values.shape != (len(rows),):
+            raise ColorlabError(f"values must have shape ({len(rows)},), one per bin, got {values.shape}")
+        grid = np.ma.masked_all((side, side))
+        grid[rows, cols] = values
+        if log:
+            grid = np.ma.masked_less_equal(grid, 0.0)
+            positive = values[values > 0]
+            if positive.size == 0:
+                raise ColorlabError("log=True needs at least one positive value")
+            norm = LogNorm(vmin=positive.min(), vmax=max(positive.max(), positive.min() * 1.0001))
+        else:
+            norm = Normalize(vmin=float(values.min()), vmax=float(values.max()))
+        shown = ax.imshow(grid, origin="lower", extent=extent, norm=norm, cmap=cmap, interpolation="nearest")
+        colorbar = fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04)
+        colorbar.set_label(label, fontsize=8)
+        colorbar.ax.tick_params(labelsize=7)
+    ax.axhline(0.0, color="0.6", linewidth=0.5)
+    ax.axvline(0.0, color="0.6", linewidth=0.5)
+    ax.set_xlim(-AB_MAX - step / 2, AB_MAX + step / 2)
+    ax.set_ylim(-AB_MAX - step / 2, AB_MAX + step / 2)
+    ax.set_aspect("equal")
+    ax.set_title(title if title is not None else f"{len(rows)} bins", fontsize=9)
+    ax.set_xlabel("a  (green - red)", fontsize=8)
+    ax.set_ylabel("b  (blue - yellow)", fontsize=8)
+    ax.tick_params(labelsize=7)
+    return fig
+
+
+def show_annealed_mean(
+    l: torch.Tensor,  # noqa: E741
+    logits: torch.Tensor,
+    centres: torch.Tensor,
+    temperature: float = 0.38,
+    *,
+    size: float = 2.2,
+) -> Figure:
+    """Images colourized by the annealed mean of per-pixel class scores at one temperature (widget callback).
+
+    Meant for ``ipywidgets.interactive(show_annealed_mean, l=fixed(l), logits=fixed(logits),
+    centres=fixed(centres), temperature=FloatSlider(...), size=fixed(2.2))``: every change of
+    ``T`` decodes the same scores again (:func:`colorlab.bins.decode`), so the images go from the
+    smooth, dull mean (``T = 1``) to the vivid, patchy mode (``T`` near 0).
+
+    Args:
+        l: ``(N, 1, H, W)`` lightness in ``[0, 100]``.
+        logits: ``(N, Q, h, w)`` class scores (e.g. ``ECCV16.true_logits``), any ``h x w``: the
+            decoded ab is resized to ``H x W`` (bilinear).
+        centres: ``(Q, 2)`` bin centres in Lab units.
+        temperature: ``T > 0`` of ``softmax(logits / T)``.
+        size: panel size in inches.
+
+    Returns:
+        The figure: one row of ``N`` panels, ``l`` with the decoded ab; the first title gives ``T``
+        and every title the mean chroma ``sqrt(a^2 + b^2)`` of its image.
+    """
+    from colorlab.bins import decode  # imported here: colorlab.bins imports this module
+
+    _check_lab_batch(l, "l", 1)
+    if not isinstance(logits, torch.Tensor) or logits.dim() != 4 or logits.shape[0] != l.shape[0]:
+        shape = tuple(logits.shape) if hasattr(logits, "shape") else type(logits).__name__
+        raise ColorlabError(f"logits must be an (N, Q, h, w) tensor with N = {l.shape[0]}, got {shape}")
+    with torch.no_grad():
+        ab = decode(logits.detach().float().cpu(), centres, method="annealed_mean", temperature=temperature)
+        ab = torch.nn.functional.interpolate(ab, size=tuple(l.shape[-2:]), mode="bilinear", align_corners=False)
+        rgb = lab_to_rgb(torch.cat((l.detach().float().cpu(), ab), dim=1))
+    chroma = ab.norm(dim=1).mean(dim=(1, 2))
+    fig, axes = plt.subplots(1, l.shape[0], figsize=(size * l.shape[0], size + 0.3), squeeze=False)
+    for index, ax in enumerate(axes[0]):
+        ax.imshow(to_display(rgb[index]))
+        ax.set_axis_off()
+        prefix = f"T = {temperature:.2f}: " if index == 0 else ""
+        ax.set_title(f"{prefix}chroma {chroma[index].item():.0f}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+__all__ += ["plot_ab_bins", "show_annealed_mean"]

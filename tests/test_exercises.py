@@ -405,7 +405,7 @@ def test_best_constant_ab_is_the_least_squares_constant():
         (lambda ab, mask: torch.stack([ab[i][:, mask[i]].mean(1) for i in range(len(ab)) if mask[i].any()]).mean(0),
          "averaged per image"),
         (lambda ab, mask: ab.permute(1, 0, 2, 3)[:, mask].median(dim=1).values, "That is the median"),
-        (lambda ab, mask: ab.permute(1, 0, 2, 3)[:, mask].mean(dim=1) + 1, "mean minimises the squared error"),
+        (lambda ab, mask: ab.permute(1, 0, 2, 3)[:, mask].mean(dim=1) + 1, "the best constant is the mean"),
         (lambda ab, mask: ab[:, :, 0, 0], "expected one (a, b) pair"),
         (lambda ab, mask: "grey", "expected one (a, b) pair"),
         (_not_implemented, "still raises NotImplementedError"),
@@ -468,3 +468,164 @@ def test_expected_error_check_rejects_in_place_edits(capsys):
 
     assert exercises.check_expected_squared_error(centring) is False
     assert "modified its input" in _verdict(capsys)
+
+
+# --- notebook 04: ECCV16 ----------------------------------------------------------------------------
+
+
+def _annealed_mean_solution(probabilities, centres, temperature):
+    sharpened = probabilities ** (1.0 / temperature)
+    return (sharpened / sharpened.sum()) @ centres
+
+
+def _annealed_mean_softmax(probabilities, centres, temperature):
+    return (torch.softmax(torch.log(probabilities) / temperature, dim=0)[:, None] * centres).sum(dim=0).numpy()
+
+
+@pytest.mark.parametrize("solution", [_annealed_mean_solution, _annealed_mean_softmax])
+def test_annealed_mean_check_passes_the_solution(capsys, solution):
+    assert exercises.check_annealed_mean(solution) is True
+    out = _verdict(capsys)
+    assert out.startswith("✅ Correct!") and "matches colorlab.bins.decode" in out
+    yellow, blue = torch.tensor([-5.0, 55.0], dtype=torch.float64), torch.tensor([5.0, -55.0], dtype=torch.float64)
+    p = torch.tensor([0.55, 0.45], dtype=torch.float64)
+    mean_chroma = (p @ torch.stack((yellow, blue))).norm().item()
+    assert f"the mean has chroma {mean_chroma:.1f}" in out
+
+
+@pytest.mark.parametrize(
+    ("student", "expected_hint"),
+    [
+        (lambda p, c, t: (p**t / (p**t).sum()) @ c, "power T"),
+        (lambda p, c, t: p ** (1 / t) @ c, "no longer sum to 1"),
+        (lambda p, c, t: p @ c, "plain mean"),
+        (lambda p, c, t: c[p.argmax()], "That is the mode"),
+        (lambda p, c, t: (p ** (1 / t) / (p ** (1 / t)).sum()) @ c + 1.0, "Sharpen the distribution"),
+        (lambda p, c, t: p ** (1 / t), "shape (2,)"),
+        (_not_implemented, "still raises NotImplementedError"),
+        (lambda p, c, t: c @ p, "raised RuntimeError"),
+        (None, "still None"),
+        ("p ** (1 / T)", "should be a function"),
+    ],
+)
+def test_annealed_mean_check_hints_for_usual_mistakes(capsys, student, expected_hint):
+    assert exercises.check_annealed_mean(student) is False
+    out = _verdict(capsys)
+    assert out.startswith("❌ Not yet:") and expected_hint in out
+
+
+def test_annealed_mean_check_rejects_in_place_edits(capsys):
+    def sharpening_in_place(probabilities, centres, temperature):
+        probabilities **= 1.0 / temperature
+        probabilities /= probabilities.sum()
+        return probabilities @ centres
+
+    assert exercises.check_annealed_mean(sharpening_in_place) is False
+    assert "modified its input" in _verdict(capsys)
+
+
+def _rebalancing_solution(prior, lam):
+    weights = 1.0 / ((1.0 - lam) * prior + lam / len(prior))
+    return weights / (prior * weights).sum()
+
+
+def test_rebalancing_weights_check_passes_the_solution_and_matches_bins(capsys):
+    from colorlab import bins
+
+    assert exercises.check_rebalancing_weights(_rebalancing_solution) is True
+    out = _verdict(capsys)
+    prior = torch.tensor([0.7, 0.2, 0.09, 0.01], dtype=torch.float64)
+    reference = bins.rebalancing_weights(prior, torch.zeros(4, 2), lam=0.5, sigma=0.0)
+    np.testing.assert_allclose(reference.numpy(), _rebalancing_solution(prior, 0.5).numpy(), rtol=1e-12)
+    assert f"weighs {(reference[-1] / reference[0]).item():.1f}x the commonest" in out and "weigh 70x" in out
+
+
+@pytest.mark.parametrize(
+    ("student", "expected_hint"),
+    [
+        (lambda p, lam: 1.0 / ((1.0 - lam) * p + lam / len(p)), "now scale the weights"),
+        (lambda p, lam: (w := 1.0 / ((1.0 - lam) * p + lam / len(p))) / w.mean(), "not with the plain mean"),
+        (lambda p, lam: (w := 1.0 / ((1.0 - lam) * p + lam / len(p))) / w.sum(), "should not sum to 1"),
+        (lambda p, lam: (w := 1.0 / (lam * p + (1.0 - lam) / len(p))) / (p * w).sum(), "weight of the *uniform*"),
+        (lambda p, lam: (w := (1.0 - lam) * p + lam / len(p)) / (p * w).sum(), "take the inverse"),
+        (lambda p, lam: 1.0 / p / (p * (1.0 / p)).sum(), "w_q = 1 / ((1 - lam)"),
+        (lambda p, lam: torch.ones(3), "shape (4,)"),
+        (_not_implemented, "still raises NotImplementedError"),
+        (None, "still None"),
+    ],
+)
+def test_rebalancing_weights_check_hints_for_usual_mistakes(capsys, student, expected_hint):
+    assert exercises.check_rebalancing_weights(student) is False
+    out = _verdict(capsys)
+    assert out.startswith("❌ Not yet:") and expected_hint in out
+
+
+def test_rebalancing_weights_check_rejects_in_place_edits(capsys):
+    def mixing_in_place(prior, lam):
+        prior.mul_(1.0 - lam).add_(lam / len(prior))
+        return 1.0 / prior
+
+    assert exercises.check_rebalancing_weights(mixing_in_place) is False
+    assert "modified its input" in _verdict(capsys)
+
+
+def _bin_index_solution(ab, centres):
+    return int(((centres - ab) ** 2).sum(dim=1).argmin())
+
+
+def _bin_index_by_rounding(ab, centres):
+    # the tempting shortcut: round to the grid, then look the grid point up (fails where it is not a bin)
+    target = (ab / 10).round() * 10
+    matches = (centres == target).all(dim=1).nonzero()
+    return int(matches[0]) if len(matches) else -1
+
+
+@pytest.mark.parametrize(
+    "solution", [_bin_index_solution, lambda ab, c: torch.cdist(ab[None], c).argmin(), lambda ab, c: np.int64((c - ab).norm(dim=1).argmin())]
+)
+def test_bin_index_check_passes_the_solution(capsys, solution):
+    assert exercises.check_bin_index(solution) is True
+    assert "matches colorlab.bins.nearest_bin" in _verdict(capsys)
+
+
+def test_bin_index_cases_cover_a_border_colour_whose_grid_point_is_no_bin():
+    from colorlab import bins
+
+    ab, centres, what = exercises._bin_index_cases()[2]
+    grid_point = (ab / 10).round() * 10
+    assert not (centres == grid_point).all(dim=1).any()
+    assert (centres[bins.nearest_bin(ab.view(1, 2, 1, 1), centres).item()] - ab).norm() < 10
+
+
+@pytest.mark.parametrize(
+    ("student", "expected_hint"),
+    [
+        (lambda ab, c: c[((c - ab) ** 2).sum(1).argmin()], "not the centre itself"),
+        (lambda ab, c: int(((c - ab) ** 2).sum(1).argmax()), "use argmin, not argmax"),
+        (lambda ab, c: int((c - ab).abs().sum(1).argmin()), "the L1 distance"),
+        (_bin_index_by_rounding, "An index must be in [0, 229)"),
+        (lambda ab, c: float(((c - ab) ** 2).sum(1).argmin()), "not an integer index"),
+        (lambda ab, c: int(((c - ab) ** 2).sum(1).argmin()) + 1, "Compute the Euclidean distance"),
+        (_not_implemented, "still raises NotImplementedError"),
+        (None, "still None"),
+    ],
+)
+def test_bin_index_check_hints_for_usual_mistakes(capsys, student, expected_hint):
+    assert exercises.check_bin_index(student) is False
+    out = _verdict(capsys)
+    assert out.startswith("❌ Not yet:") and expected_hint in out
+
+
+def test_bin_index_check_rejects_in_place_edits(capsys):
+    def centring_in_place(ab, centres):
+        centres -= ab
+        return int((centres**2).sum(1).argmin())
+
+    assert exercises.check_bin_index(centring_in_place) is False
+    assert "modified its input" in _verdict(capsys)
+
+
+def test_notebook_04_checks_are_registered():
+    assert exercises.CHECKS["annealed_mean"] is exercises.check_annealed_mean
+    assert exercises.CHECKS["rebalancing_weights"] is exercises.check_rebalancing_weights
+    assert exercises.CHECKS["bin_index"] is exercises.check_bin_index

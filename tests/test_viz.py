@@ -358,3 +358,142 @@ def test_plot_ab_histograms_one_panel_per_set_even_from_a_generator():
     np.testing.assert_array_equal(panels[2].get_images()[0].get_array().filled(0), counts)
     with pytest.raises(ColorlabError):
         viz.plot_ab_histograms({})
+
+
+# --- user hints (notebook 05) --------------------------------------------------------------------
+
+
+def test_hint_display_colour_reads_hex_names_rgb_and_ab():
+    assert viz.hint_display_colour("#3366ff") == pytest.approx((0x33 / 255, 0x66 / 255, 1.0))
+    assert viz.hint_display_colour("red") == (1.0, 0.0, 0.0)
+    assert viz.hint_display_colour((0.2, 0.4, 0.6)) == (0.2, 0.4, 0.6)
+    blue = viz.hint_display_colour((5.0, -55.0))  # the light blue square's ab, drawn at L = 60
+    expected = skimage.color.lab2rgb(np.array([[[60.0, 5.0, -55.0]]]))[0, 0]
+    np.testing.assert_allclose(blue, expected, atol=2e-3)
+    assert blue[2] > blue[0]
+    for bad in ("nocolour", (1, 2, 3, 4), 7):
+        with pytest.raises(ColorlabError, match="hint colour"):
+            viz.hint_display_colour(bad)
+
+
+def test_show_hints_marks_the_chosen_panels_and_the_cursor():
+    grey, result = torch.full((3, 12, 16), 0.5), torch.rand(3, 12, 16)
+    points = [(2, 3, "#ff0000"), (10, 14, (0.0, 0.0, 1.0))]
+    fig = viz.show_hints({"grey": grey, "result": result}, points, cursor=(6, 8))
+    marked, plain = fig.axes[:2]
+    offsets = [collection.get_offsets()[0].tolist() for collection in marked.collections]
+    assert offsets == [[3, 2], [3, 2], [14, 10], [14, 10], [8, 6], [8, 6]]  # (x, y): a black rim, the colour; the ring twice
+    np.testing.assert_allclose(marked.collections[1].get_facecolor()[0][:3], (1.0, 0.0, 0.0))
+    np.testing.assert_allclose(marked.collections[3].get_facecolor()[0][:3], (0.0, 0.0, 1.0))
+    assert len(plain.collections) == 0
+    both = viz.show_hints({"grey": grey, "result": result}, points[:1], panels=(0, 1))
+    assert [len(ax.collections) for ax in both.axes[:2]] == [2, 2]
+    with pytest.raises(ColorlabError, match="panel 2 does not exist"):
+        viz.show_hints({"grey": grey}, points, panels=(2,))
+    with pytest.raises(ColorlabError, match=r"hint point 0: expected \(y, x, colour\)"):
+        viz.show_hints({"grey": grey}, [(1, 2)])
+
+
+def test_plot_psnr_by_hints_draws_values_and_gains_over_zero_hints():
+    ours = {0: 20.0, 1: 20.5, 10: 23.0}
+    paper = {0: 24.4, 10: 28.4, 100: 31.1}
+    fig = viz.plot_psnr_by_hints({"ours": ours, "paper": paper})
+    psnr_ax, gain_ax = fig.axes
+    np.testing.assert_allclose(psnr_ax.lines[0].get_ydata(), [20.0, 20.5, 23.0])
+    np.testing.assert_allclose(gain_ax.lines[1].get_xdata(), [0, 10, 100])
+    np.testing.assert_allclose(gain_ax.lines[1].get_ydata(), [0.0, 4.0, 6.7], atol=1e-9)
+    assert psnr_ax.get_xscale() == "symlog"
+    with pytest.raises(ColorlabError, match="no value for 0 hints"):
+        viz.plot_psnr_by_hints({"ours": {1: 20.0}})
+    with pytest.raises(ColorlabError, match="at least one curve"):
+        viz.plot_psnr_by_hints({})
+
+
+# --- ab bins and the annealed mean (notebook 04) ---------------------------------------------------
+
+
+def _grid_centres() -> torch.Tensor:
+    return torch.tensor([[-10.0, 20.0], [0.0, 0.0], [30.0, -40.0], [90.0, -100.0]])
+
+
+def test_plot_ab_bins_paints_each_bin_in_its_own_colour():
+    centres = _grid_centres()
+    fig = viz.plot_ab_bins(centres, lightness=60.0)
+    ax = fig.axes[0]
+    image = ax.images[0].get_array()  # (rows b, cols a, RGBA), origin lower
+    low = -100.0  # the smallest multiple of 10 among the centres (b = -100)
+    for a, b in centres.tolist():
+        row, col = int(round((b - low) / 10)), int(round((a - low) / 10))
+        expected = color.lab_to_rgb(torch.tensor([60.0, a, b], dtype=torch.float64).view(3, 1, 1)).flatten().numpy()
+        np.testing.assert_allclose(image[row, col, :3], expected, atol=1e-6)
+        assert image[row, col, 3] == 1.0
+    assert image[..., 3].sum() == len(centres)  # every other cell transparent
+    assert ax.get_title() == "4 bins"
+    left, right, bottom, top = ax.images[0].get_extent()
+    assert (left, bottom) == (-105.0, -105.0) and right - left == 10.0 * image.shape[1]
+
+
+def test_plot_ab_bins_colours_values_on_a_linear_or_log_scale():
+    centres = _grid_centres()
+    values = torch.tensor([0.5, 0.0, 0.25, 0.25])
+    fig = viz.plot_ab_bins(centres, values, label="p", title="prior")
+    image = fig.axes[0].images[0]
+    grid = image.get_array()
+    assert grid[12, 9] == 0.5 and grid[10, 10] == 0.0 and int(np.ma.count(grid)) == 4
+    assert image.norm.vmin == 0.0 and image.norm.vmax == 0.5
+    assert fig.axes[0].get_title() == "prior" and len(fig.axes) == 2  # the panel and its colour bar
+    log_grid = viz.plot_ab_bins(centres, values, log=True).axes[0].images[0].get_array()
+    assert int(np.ma.count(log_grid)) == 3  # the zero is left white on a log scale
+
+
+def test_plot_ab_bins_on_given_axes_and_bad_input():
+    fig, ax = plt.subplots()
+    assert viz.plot_ab_bins(_grid_centres(), ax=ax) is fig
+    with pytest.raises(ColorlabError, match="multiples of step=10"):
+        viz.plot_ab_bins(torch.tensor([[1.0, 2.0]]))
+    with pytest.raises(ColorlabError, match=r"values must have shape \(4,\)"):
+        viz.plot_ab_bins(_grid_centres(), torch.ones(3))
+    with pytest.raises(ColorlabError, match=r"shape \(Q, 2\)"):
+        viz.plot_ab_bins(torch.zeros(4, 3))
+    with pytest.raises(ColorlabError, match="positive value"):
+        viz.plot_ab_bins(_grid_centres(), torch.zeros(4), log=True)
+
+
+def _annealed_inputs():
+    generator = torch.Generator().manual_seed(0)
+    centres = torch.tensor([[-10.0, 50.0], [10.0, -50.0], [0.0, 0.0], [40.0, 30.0]])
+    logits = torch.randn(2, 4, 2, 3, generator=generator) * 2
+    lightness = 30 + 40 * torch.rand(2, 1, 8, 12, generator=generator)
+    return lightness, logits, centres
+
+
+@pytest.mark.parametrize("temperature", [1.0, 0.38, 0.05])
+def test_show_annealed_mean_shows_l_with_the_decoded_ab(temperature):
+    from colorlab import bins
+
+    lightness, logits, centres = _annealed_inputs()
+    fig = viz.show_annealed_mean(lightness, logits, centres, temperature)
+    assert len(fig.axes) == 2
+    ab = bins.decode(logits, centres, "annealed_mean", temperature)
+    ab = torch.nn.functional.interpolate(ab, size=(8, 12), mode="bilinear", align_corners=False)
+    expected = color.lab_to_rgb(torch.cat((lightness, ab), dim=1))
+    for index, ax in enumerate(fig.axes):
+        np.testing.assert_allclose(ax.images[0].get_array(), viz.to_display(expected[index]), atol=1e-6)
+        assert ax.get_title().endswith(f"chroma {ab[index].norm(dim=0).mean().item():.0f}")
+    assert fig.axes[0].get_title().startswith(f"T = {temperature:.2f}:")
+
+
+def test_show_annealed_mean_colder_is_more_vivid_and_rejects_bad_input():
+    lightness, logits, centres = _annealed_inputs()
+
+    def chroma(fig):
+        return [float(ax.get_title().rsplit(" ", 1)[1]) for ax in fig.axes]
+
+    cold, warm = chroma(viz.show_annealed_mean(lightness, logits, centres, 0.05)), chroma(viz.show_annealed_mean(lightness, logits, centres, 1.0))
+    assert all(c > w for c, w in zip(cold, warm))
+    with pytest.raises(ColorlabError, match="temperature must be > 0"):
+        viz.show_annealed_mean(lightness, logits, centres, 0.0)
+    with pytest.raises(ColorlabError, match="logits must be an"):
+        viz.show_annealed_mean(lightness, logits[:1], centres)
+    with pytest.raises(ColorlabError, match="logits have 4 classes but there are 3 centres"):
+        viz.show_annealed_mean(lightness, logits, centres[:3])

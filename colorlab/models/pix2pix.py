@@ -26,6 +26,25 @@ so every prediction lies in ``[-1, 1]``. Pieces:
 
 Every generator has ``training_task(lr, loss, data)``, so ``colorlab train --model pix2pix_unet``
 uses :class:`Pix2PixTask` through the kit's one training loop (:mod:`colorlab.train`).
+
+Registered models (:func:`colorlab.models.load`):
+
+==========================  ======================================================  ================
+name                        network                                                 H, W multiples of
+==========================  ======================================================  ================
+``pix2pix_unet``            U-Net, ``ngf=64`` (official width), ``input_size=128``   ``2 ** num_downs``
+                            -> ``unet_128`` (41.8 M parameters)                     (128)
+``pix2pix_unet_small``      U-Net, ``ngf=16``, ``input_size=64`` -> 6 levels         64
+                            (1.8 M), for CPU notebooks
+``pix2pix_resnet18_unet``   :class:`ResNetUNet`, ``input_size=128``, weights          32
+                            ``"imagenet"`` for the encoder (14.3 M)
+==========================  ======================================================  ================
+
+A U-Net's depth follows its ``input_size`` unless ``num_downs`` is given, so train it on images
+of that size (``colorlab train --model pix2pix_unet --size 128 --lr 2e-4``); other sizes raise a
+one-line :class:`ColorlabError` before training starts. No pretrained pix2pix colorization
+weights exist for these layouts: ``weights`` is None or a local file (a ``state_dict`` or a
+training checkpoint, whose ``nets["generator"]`` is used).
 """
 
 from __future__ import annotations
@@ -42,7 +61,7 @@ from torch.utils.data import Dataset
 from colorlab import color, metrics
 from colorlab.io import ColorlabError
 from colorlab.models.registry import load_state_dict_file, register
-from colorlab.models.regression import IMAGENET_WEIGHTS
+from colorlab.models.regression import imagenet_resnet18_state
 from colorlab.train import Task
 
 __all__ = [
@@ -54,16 +73,17 @@ __all__ = [
     "receptive_field",
     "conv_layers",
     "input_gradient",
+    "support_box",
     "GAN_MODES",
     "gan_loss",
     "generator_loss",
     "discriminator_loss",
     "LinearDecay",
     "Pix2PixTask",
-    "imagenet_resnet18_state",
 ]
 
-#: The official names of the U-Net depths: number of stride-2 downsamplings (bottleneck 1 x 1 at that size).
+#: U-Net depths by name: stride-2 downsamplings, so that the bottleneck is 1 x 1 at that image size
+#: (pix2pix's ``unet_128`` and ``unet_256``, and smaller ones for the small images of CPU notebooks).
 UNET_DEPTHS = {"unet_32": 5, "unet_64": 6, "unet_128": 7, "unet_256": 8}
 #: The two GAN objectives: ``"vanilla"`` (binary cross-entropy on logits) and ``"lsgan"`` (least squares).
 GAN_MODES = ("vanilla", "lsgan")
@@ -225,25 +245,6 @@ class UNetGenerator(_Pix2PixGenerator):
         return x
 
 
-def imagenet_resnet18_state() -> dict[str, torch.Tensor]:
-    """torchvision's ImageNet ResNet-18 weights for a one-channel encoder (no ``fc``; conv1 summed over RGB).
-
-    Uses torchvision's download cache (``$TORCH_HOME/hub/checkpoints``), like
-    :func:`colorlab.models.regression.imagenet_encoder_state`; raises :class:`ColorlabError` in
-    one line when the file is neither cached nor downloadable.
-    """
-    try:
-        state = IMAGENET_WEIGHTS.get_state_dict(progress=False, check_hash=True)
-    except Exception as error:  # noqa: BLE001 - URLError, hash mismatch, ... -> one line
-        raise ColorlabError(
-            f"cannot get torchvision's ImageNet ResNet-18 weights ({type(error).__name__}: {error}); "
-            f"download {IMAGENET_WEIGHTS.url} into {torch.hub.get_dir()}/checkpoints/ or use weights=None"
-        ) from None
-    state = {key: value for key, value in state.items() if not key.startswith("fc.")}
-    state["conv1.weight"] = state["conv1.weight"].sum(dim=1, keepdim=True)  # RGB filters -> one L filter
-    return state
-
-
 def _conv_bn_relu(in_channels: int, out_channels: int) -> list[nn.Module]:
     return [nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False), nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True)]
 
@@ -254,7 +255,9 @@ class _UpBlock(nn.Module):
     def __init__(self, in_channels: int, skip_channels: int, out_channels: int):
         super().__init__()
         self.up = nn.ConvTranspose2d(in_channels, in_channels // 2, 2, stride=2)
-        self.conv = nn.Sequential(*_conv_bn_relu(in_channels // 2 + skip_channels, out_channels), *_conv_bn_relu(out_channels, out_channels))
+        self.conv = nn.Sequential(
+            *_conv_bn_relu(in_channels // 2 + skip_channels, out_channels), *_conv_bn_relu(out_channels, out_channels)
+        )
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
         return self.conv(torch.cat((self.up(x), skip), dim=1))
@@ -420,16 +423,24 @@ def input_gradient(
         height, width = (size, size) if isinstance(size, int) else size
         generator = torch.Generator().manual_seed(0)
         image = torch.randn(in_channels, height, width, generator=generator, dtype=torch.float64)
-    x = image.detach().to(torch.float64)[None].clone().requires_grad_(True)
+    device = next(probe.parameters()).device
+    x = image.detach().to(device, torch.float64)[None].clone().requires_grad_(True)
     out = probe(x)
     if unit is None:
         unit = (out.shape[-2] // 2, out.shape[-1] // 2)
     out[0, 0, unit[0], unit[1]].backward()
-    return x.grad[0].abs().sum(dim=0)
+    return x.grad[0].abs().sum(dim=0).cpu()
 
 
-def _support_box(grad: torch.Tensor) -> tuple[int, int, int, int]:
-    """``(top, left, height, width)`` of the nonzero entries of a 2-D map."""
+def support_box(grad: torch.Tensor) -> tuple[int, int, int, int]:
+    """Bounding box of the nonzero entries of a 2-D map, e.g. of :func:`input_gradient`.
+
+    Args:
+        grad: ``(H, W)`` float, with at least one nonzero entry.
+
+    Returns:
+        ``(top, left, height, width)`` in pixels: for a PatchGAN unit, ``height = width = 70``.
+    """
     rows = torch.nonzero(grad.sum(dim=1)).flatten()
     cols = torch.nonzero(grad.sum(dim=0)).flatten()
     top, left = int(rows.min()), int(cols.min())
@@ -558,6 +569,7 @@ class Pix2PixTask(Task):
         discriminator: default ``PatchDiscriminator(ndf=generator.ngf)`` (70 x 70 patches; ``ndf=64``
             when the generator has no ``ngf``, as for :class:`ResNetUNet`).
         lr, betas: Adam settings of both networks (pix2pix: ``2e-4``, ``(0.5, 0.999)``).
+        lr_d: the discriminator's own learning rate (default ``lr``), e.g. to show D winning.
         gan_mode: ``"vanilla"``, ``"lsgan"`` or ``"l1"`` (no GAN).
         l1_weight: lambda of ``GAN + lambda * L1``.
         pretrain_steps: length of the L1-only first stage, in steps (0: adversarial from the start).
@@ -578,6 +590,7 @@ class Pix2PixTask(Task):
         discriminator: nn.Module | None = None,
         *,
         lr: float = 2e-4,
+        lr_d: float | None = None,
         betas: tuple[float, float] = (0.5, 0.999),
         gan_mode: str = "vanilla",
         l1_weight: float = L1_WEIGHT,
@@ -597,12 +610,15 @@ class Pix2PixTask(Task):
         self.nets["generator"] = generator
         self.optimizers["generator"] = torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)
         if lr_decay is not None:
+            if len(lr_decay) != 2:
+                raise ColorlabError(f"lr_decay must be (constant_steps, decay_steps), got {lr_decay!r}")
             constant_steps, decay_steps = lr_decay
         if gan_mode != "l1":
             if discriminator is None:  # as wide as the generator (pix2pix: ngf = ndf = 64)
                 discriminator = PatchDiscriminator(ndf=getattr(generator, "ngf", 64))
             self.nets["discriminator"] = discriminator
-            self.optimizers["discriminator"] = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=betas)
+            lr_d = lr if lr_d is None else lr_d
+            self.optimizers["discriminator"] = torch.optim.Adam(discriminator.parameters(), lr=lr_d, betas=betas)
             d_factor = LinearDecay(constant_steps, decay_steps, offset=self.pretrain_steps) if lr_decay is not None else _constant
             self.schedulers["discriminator"] = torch.optim.lr_scheduler.LambdaLR(self.optimizers["discriminator"], d_factor)
         g_factor = LinearDecay(constant_steps, decay_steps) if lr_decay is not None else _constant

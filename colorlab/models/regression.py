@@ -16,7 +16,7 @@ from torch import nn
 from colorlab.io import ColorlabError
 from colorlab.models.registry import load_state_dict_file, register
 
-__all__ = ["ResNet18Regression", "imagenet_encoder_state"]
+__all__ = ["ResNet18Regression", "imagenet_resnet18_state", "imagenet_encoder_state"]
 
 IMAGENET_WEIGHTS = torchvision.models.ResNet18_Weights.IMAGENET1K_V1
 
@@ -60,8 +60,8 @@ class ResNet18Regression(nn.Module):
         return self.head(self.encoder(l_norm))
 
 
-def imagenet_encoder_state() -> dict[str, torch.Tensor]:
-    """torchvision's ImageNet ResNet-18 weights for our encoder, first conv summed over RGB.
+def imagenet_resnet18_state() -> dict[str, torch.Tensor]:
+    """torchvision's ImageNet ResNet-18 weights for a one-channel network (no ``fc``; conv1 summed over RGB).
 
     Uses torchvision's download cache (``$TORCH_HOME/hub/checkpoints``); raises
     :class:`ColorlabError` in one line when the file is neither cached nor downloadable.
@@ -73,14 +73,20 @@ def imagenet_encoder_state() -> dict[str, torch.Tensor]:
             f"cannot get torchvision's ImageNet ResNet-18 weights ({type(error).__name__}: {error}); "
             f"download {IMAGENET_WEIGHTS.url} into {torch.hub.get_dir()}/checkpoints/ or use weights=None"
         ) from None
+    state = {key: value for key, value in state.items() if not key.startswith("fc.")}
+    state["conv1.weight"] = state["conv1.weight"].sum(dim=1, keepdim=True)  # RGB filters -> one L filter
+    return state
+
+
+def imagenet_encoder_state() -> dict[str, torch.Tensor]:
+    """:func:`imagenet_resnet18_state` renamed for :class:`ResNet18Regression`'s encoder (to ``layer2``)."""
     # the encoder's Sequential indices: 0 conv1, 1 bn1, (2 relu, 3 maxpool), 4 layer1, 5 layer2
     prefixes = {"conv1.": "0.", "bn1.": "1.", "layer1.": "4.", "layer2.": "5."}
     encoder = {}
-    for key, value in state.items():
+    for key, value in imagenet_resnet18_state().items():
         for old, new in prefixes.items():
             if key.startswith(old):
                 encoder[new + key[len(old):]] = value
-    encoder["0.weight"] = encoder["0.weight"].sum(dim=1, keepdim=True)  # RGB filters -> one L filter
     return encoder
 
 
