@@ -976,7 +976,7 @@ def check_hint_for_click(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -
             else:
                 hint_text = _CLICK_HINT
             raise NotYet(problem + " The mask is wrong.", hint_text)
-        if _close(hint, expected_hint * 110.0):
+        if _close(hint / 110.0, expected_hint):
             hint_text = "The hint channels hold normalized colours: divide a and b by 110 (color.normalize_ab)."
         elif _close(hint, expected_hint.flip(1)):
             hint_text = "a goes in channel 0 and b in channel 1."

@@ -20,7 +20,13 @@ as the paper (Sec. 3.2) and its released training code do:
 
 **Using** the model, hints come from clicks: :func:`user_hints` turns a list of
 ``(y, x, colour)`` points, in pixel coordinates of the original image, into the two tensors at
-the network's resolution; :func:`colorize_with_hints` runs the whole pipeline.
+the network's resolution; :func:`colorize_with_hints` runs the whole pipeline, and
+:func:`colorize_image_with_hints` (RGB in, RGB out) is the callback of the hint editor
+(:class:`colorlab.widgets.HintEditor`); :func:`region_click` picks where a user would click to hint
+a region.
+
+**Measuring** what hints bring: :func:`psnr_by_hints` is the paper's curve, PSNR against the number
+of simulated hints (:data:`PAPER_PSNR_BY_HINTS` holds the paper's values).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import math
 import re
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -43,6 +50,10 @@ __all__ = [
     "hint_colour_ab",
     "user_hints",
     "colorize_with_hints",
+    "PAPER_PSNR_BY_HINTS",
+    "psnr_by_hints",
+    "colorize_image_with_hints",
+    "region_click",
 ]
 
 #: ``p`` of the geometric number of hints (the paper's 1/8: 7 hints per image on average).
@@ -262,3 +273,142 @@ def colorize_with_hints(
     grid = (size, size) if isinstance(size, int) else tuple(size)
     ab_hint_norm, mask = user_hints(points, grid, image_size=tuple(l.shape[-2:]), patch=patch, device=l.device, dtype=l.dtype)
     return colorize_l(l, model, size=grid, ab_hint_norm=ab_hint_norm, mask=mask)
+
+
+# ----------------------------------------------------------------------------------------------
+# Measuring and showing what hints do (notebook 05)
+# ----------------------------------------------------------------------------------------------
+
+#: PSNR (dB) of the released SIGGRAPH17 model on ImageNet validation images against the number of
+#: simulated hints, as reported in the paper (Zhang et al. 2017, Sec. 4): automatic (0 hints),
+#: 10 and 100 randomly revealed points.
+PAPER_PSNR_BY_HINTS = {0: 24.4, 10: 28.4, 100: 31.1}
+
+
+@torch.no_grad()
+def psnr_by_hints(
+    model: nn.Module,
+    l_norm: torch.Tensor,
+    ab_norm: torch.Tensor,
+    counts: Sequence[int],
+    *,
+    seed: int = 0,
+    repeats: int = 1,
+    batch_size: int = 64,
+    **options,
+) -> dict[int, float]:
+    """Mean PSNR of a hint-taking model's colorizations for each number of simulated hints.
+
+    For each ``k`` in ``counts``, :func:`sample_hints` reveals ``k`` patches of the true colours
+    of every image (``num_hints=k``, the paper's patch sizes and locations), the model predicts
+    ab, and the RGB image made of the true L and the predicted ab is compared with the true RGB
+    image (:func:`colorlab.metrics.psnr`, images in ``[0, 1]``). This is the curve of the paper's
+    Fig. 4 (:data:`PAPER_PSNR_BY_HINTS`).
+
+    The hints are drawn from a generator seeded with ``(seed, k, repeat)`` (a NumPy
+    ``SeedSequence``), so the curve is
+    reproducible and does not depend on which other counts are measured.
+
+    Args:
+        model: called as ``model(l_norm, ab_hint_norm, mask) -> ab_norm`` (e.g. :class:`SIGGRAPH17`),
+            ``scheme="zhang"`` normalization; put it in eval mode first.
+        l_norm: ``(N, 1, H, W)`` float, ``(L - 50) / 100``.
+        ab_norm: ``(N, 2, H, W)`` float, the true colours ``ab / 110``.
+        counts: numbers of hints per image, each ``>= 0``.
+        seed: base seed of the hint draws.
+        repeats: hint draws per image and count (averaged), ``>= 1``.
+        batch_size: images per forward pass.
+        options: passed on to :func:`sample_hints` (``max_patch``, ``location``).
+
+    Returns:
+        ``{k: mean PSNR in dB}`` in the order of ``counts``.
+    """
+    from colorlab import metrics
+    from colorlab.color import denormalize_lab, l_ab_to_rgb
+
+    if not isinstance(l_norm, torch.Tensor) or l_norm.dim() != 4 or l_norm.shape[1] != 1:
+        shape = tuple(l_norm.shape) if hasattr(l_norm, "shape") else type(l_norm).__name__
+        raise ColorlabError(f"l_norm must be a (N, 1, H, W) tensor, got {shape}")
+    if not isinstance(ab_norm, torch.Tensor) or ab_norm.shape != (l_norm.shape[0], 2, *l_norm.shape[2:]):
+        shape = tuple(ab_norm.shape) if hasattr(ab_norm, "shape") else type(ab_norm).__name__
+        raise ColorlabError(f"ab_norm must be a (N, 2, H, W) tensor matching l_norm {tuple(l_norm.shape)}, got {shape}")
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ColorlabError(f"repeats must be an integer >= 1, got {repeats!r}")
+    parameter = next(model.parameters(), None)
+    device = parameter.device if parameter is not None else l_norm.device
+    target = l_ab_to_rgb(*denormalize_lab(l_norm.float(), ab_norm.float(), "zhang"))
+    curve = {}
+    for count in counts:
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ColorlabError(f"counts must hold integers >= 0, got {count!r}")
+        total = 0.0
+        for repeat in range(repeats):
+            generator = torch.Generator().manual_seed(int(np.random.SeedSequence([seed, count, repeat]).generate_state(1)[0]))
+            ab_hint_norm, mask = sample_hints(ab_norm.float().cpu(), generator, num_hints=count, **options)
+            for start in range(0, l_norm.shape[0], batch_size):
+                part = slice(start, start + batch_size)
+                ab_pred = model(l_norm[part].float().to(device), ab_hint_norm[part].to(device), mask[part].to(device))
+                rgb = l_ab_to_rgb(*denormalize_lab(l_norm[part].float(), ab_pred.float().cpu(), "zhang"))
+                total += metrics.psnr(rgb, target[part].cpu()).sum().item()
+        curve[count] = total / (repeats * l_norm.shape[0])
+    return curve
+
+
+def colorize_image_with_hints(
+    model: nn.Module,
+    rgb: torch.Tensor,
+    points: Sequence,
+    *,
+    patch: int = 3,
+    size: int | tuple[int, int] | None = None,
+) -> torch.Tensor:
+    """Grey an image, colorize it with user hints, and return the colour image: the callback of the hint widget.
+
+    Only the lightness of ``rgb`` is used (a colour photo is greyed first); the result keeps that
+    lightness exactly and takes ab from the model (:func:`colorize_with_hints`).
+
+    Args:
+        model: a hint-taking network (``model(l_norm, ab_hint_norm, mask)``), in eval mode.
+        rgb: ``(3, H, W)`` float in ``[0, 1]`` (a grey image may be ``(1, H, W)``).
+        points: ``(y, x, colour)`` hints in pixels of ``rgb`` (see :func:`user_hints`); empty:
+            automatic colorization.
+        patch: side of each painted hint, in network pixels.
+        size: the network input side (default ``model.input_size``).
+
+    Returns:
+        ``(3, H, W)`` float RGB in ``[0, 1]``, on the CPU.
+    """
+    from colorlab.color import l_ab_to_rgb, rgb_to_l_ab
+
+    if not isinstance(rgb, torch.Tensor) or rgb.dim() != 3 or rgb.shape[0] not in (1, 3):
+        shape = tuple(rgb.shape) if hasattr(rgb, "shape") else type(rgb).__name__
+        raise ColorlabError(f"rgb must be a (3, H, W) or (1, H, W) tensor, got {shape}")
+    rgb = rgb.detach().float().cpu().expand(3, -1, -1)
+    l, _ = rgb_to_l_ab(rgb)  # noqa: E741
+    with torch.no_grad():
+        ab = colorize_with_hints(model, l[None], points, size=size, patch=patch)
+    return l_ab_to_rgb(l, ab[0].cpu()).clamp(0.0, 1.0)
+
+
+def region_click(region: torch.Tensor) -> tuple[int, int]:
+    """Where a user would click to hint a region: its pixel nearest to the region's median point.
+
+    The median row and column lie in the middle of the region, but not always *inside* it (a
+    shape partly covered by another, a ring); the pixel of the region nearest to that point always
+    is.
+
+    Args:
+        region: ``(H, W)`` bool, True on the region's pixels (e.g. ``SyntheticScenes.masks(i)["square"]``).
+
+    Returns:
+        ``(y, x)``: row and column of a pixel where ``region`` is True.
+    """
+    if not isinstance(region, torch.Tensor) or region.dim() != 2:
+        shape = tuple(region.shape) if hasattr(region, "shape") else type(region).__name__
+        raise ColorlabError(f"region must be an (H, W) bool tensor, got {shape}")
+    pixels = torch.nonzero(region.bool())  # (P, 2) rows and columns
+    if len(pixels) == 0:
+        raise ColorlabError("region is empty: no pixel to click on")
+    centre = pixels.double().median(dim=0).values
+    y, x = pixels[((pixels.double() - centre) ** 2).sum(dim=1).argmin()].tolist()
+    return int(y), int(x)

@@ -629,3 +629,102 @@ def test_notebook_04_checks_are_registered():
     assert exercises.CHECKS["annealed_mean"] is exercises.check_annealed_mean
     assert exercises.CHECKS["rebalancing_weights"] is exercises.check_rebalancing_weights
     assert exercises.CHECKS["bin_index"] is exercises.check_bin_index
+
+
+# --- notebook 05: SIGGRAPH17 user hints ------------------------------------------------------
+
+
+def test_expected_hint_count_check_passes_the_solution_and_reports_the_sampler(capsys):
+    assert exercises.check_expected_hint_count(lambda p: (1 - p) / p) is True
+    out = _verdict(capsys)
+    assert out.startswith("✅ Correct!") and "7 hints on average" in out
+    assert exercises.CHECKS["expected_hint_count"] is exercises.check_expected_hint_count
+    from colorlab import hints  # the mean the message quotes comes from the kit's sampler, close to (1 - p) / p
+
+    counts = hints.sample_hint_counts(200_000, hints.HINT_PROBABILITY, torch.Generator().manual_seed(5)).double()
+    assert f"{counts.mean().item():.2f} over 200,000 draws" in out and abs(counts.mean().item() - 7) < 0.1
+
+
+def _expected_hints_by_series(p):
+    return sum(k * p * (1 - p) ** k for k in range(20_000))
+
+
+@pytest.mark.parametrize(
+    ("student", "expected_hint"),
+    [
+        (lambda p: 1 / p, "counts the final tails too"),
+        (lambda p: p / (1 - p), "wrong way round"),
+        (lambda p: 1 - p, "chance of at least one hint"),
+        (lambda p: 1 / (1 - p), "sum k p (1 - p)^k"),
+        (lambda p: 7, "expected_hints(0.3) returned 7"),
+        (lambda p: [1, 2], "Return one number"),
+        (_not_implemented, "still raises NotImplementedError"),
+        (None, "still None"),
+    ],
+)
+def test_expected_hint_count_check_hints_for_usual_mistakes(capsys, student, expected_hint):
+    assert exercises.check_expected_hint_count(student) is False
+    out = _verdict(capsys)
+    assert out.startswith("❌ Not yet:") and expected_hint in out
+
+
+def test_expected_hint_count_check_accepts_a_summed_series(capsys):
+    assert exercises.check_expected_hint_count(_expected_hints_by_series) is True  # float sums within 1e-6
+    assert _verdict(capsys).startswith("✅ Correct!")
+
+
+def _hint_for_click(y, x, ab, size, patch):
+    hint, mask = torch.zeros(1, 2, size, size), torch.zeros(1, 1, size, size)
+    top, left = min(max(y - patch // 2, 0), size - patch), min(max(x - patch // 2, 0), size - patch)
+    hint[0, 0, top:top + patch, left:left + patch] = ab[0] / 110
+    hint[0, 1, top:top + patch, left:left + patch] = ab[1] / 110
+    mask[0, 0, top:top + patch, left:left + patch] = 1
+    return hint, mask
+
+
+def _with_mask(fn):
+    """A student function whose mask comes from ``fn`` but whose colours are right."""
+
+    def student(y, x, ab, size, patch):
+        reference_hint, _ = _hint_for_click(y, x, ab, size, patch)
+        _, mask = fn(y, x, ab, size, patch)
+        return reference_hint * mask, mask
+
+    return student
+
+
+def test_hint_for_click_check_passes_the_solution_and_matches_user_hints(capsys):
+    from colorlab import hints
+
+    assert exercises.check_hint_for_click(_hint_for_click) is True
+    assert "torch.cat((l_norm, ab_hint_norm, mask), dim=1)" in _verdict(capsys)
+    assert exercises.CHECKS["hint_for_click"] is exercises.check_hint_for_click
+    for y, x, ab, size, patch in exercises.CLICK_CASES:  # the reference the check uses is user_hints
+        expected = hints.user_hints([(y, x, ab)], size, patch=patch)
+        for ours, theirs in zip(_hint_for_click(y, x, ab, size, patch), expected):
+            torch.testing.assert_close(ours, theirs)
+    assert any(y < patch // 2 or x + patch // 2 >= size for y, x, _, size, patch in exercises.CLICK_CASES)  # a border case
+
+
+@pytest.mark.parametrize(
+    ("student", "expected_hint"),
+    [
+        (lambda y, x, ab, s, p: _hint_for_click(x, y, ab, s, p), "x and y are swapped"),
+        (_with_mask(lambda y, x, ab, s, p: _hint_for_click(min(y + p // 2, s - 1), min(x + p // 2, s - 1), ab, s, p)),
+         "not its top-left corner"),
+        (lambda y, x, ab, s, p: exercises._click_cut_off(y, x, ab, s, p), "move it inside instead"),
+        (lambda y, x, ab, s, p: (_hint_for_click(y, x, ab, s, p)[0], torch.zeros(1, 1, s, s)), "The mask is all zeros"),
+        (lambda y, x, ab, s, p: (_hint_for_click(y, x, ab, s, p)[0] * 110, _hint_for_click(y, x, ab, s, p)[1]), "divide a and b by 110"),
+        (lambda y, x, ab, s, p: _hint_for_click(y, x, ab[::-1], s, p), "a goes in channel 0"),
+        (lambda y, x, ab, s, p: (torch.zeros(1, 2, s, s), _hint_for_click(y, x, ab, s, p)[1]), "hint channels are all zeros"),
+        (lambda y, x, ab, s, p: (torch.full((1, 2, s, s), ab[0] / 110), _hint_for_click(y, x, ab, s, p)[1]), "0 outside the patch"),
+        (lambda y, x, ab, s, p: _hint_for_click(y, x, ab, s, p)[0], "should return a pair"),
+        (lambda y, x, ab, s, p: (torch.zeros(2, s, s), torch.zeros(1, s, s)), "expected (1, 2,"),
+        (_not_implemented, "still raises NotImplementedError"),
+        (None, "still None"),
+    ],
+)
+def test_hint_for_click_check_hints_for_usual_mistakes(capsys, student, expected_hint):
+    assert exercises.check_hint_for_click(student) is False
+    out = _verdict(capsys)
+    assert out.startswith("❌ Not yet:") and expected_hint in out

@@ -135,3 +135,97 @@ def test_colorize_with_hints_runs_the_reference_pipeline():
     automatic = hints.colorize_with_hints(model, l, [])
     torch.testing.assert_close(automatic, colorize_l(l, model))
     assert (ab - automatic).abs().max() > 1e-3
+
+
+# --- measuring and showing what hints do (notebook 05) ------------------------------------------
+
+
+class _CopyHints(torch.nn.Module):
+    """A 'model' that returns the hint colour where there is one and grey elsewhere."""
+
+    scheme = "zhang"
+    input_size = 16
+
+    def forward(self, l_norm, ab_hint_norm=None, mask=None):
+        if ab_hint_norm is None:
+            return torch.zeros(l_norm.shape[0], 2, *l_norm.shape[-2:])
+        return ab_hint_norm * mask
+
+
+def _scenes(n=6, size=16):
+    from colorlab.data import SyntheticScenes
+
+    scenes = SyntheticScenes(n=n, size=size, seed=3)
+    return (torch.stack(items) for items in zip(*(scenes[i] for i in range(n))))
+
+
+def test_psnr_by_hints_matches_metrics_psnr_and_grows_with_revealed_colours():
+    from colorlab import color, metrics
+
+    l_norm, ab_norm = _scenes()
+    curve = hints.psnr_by_hints(_CopyHints(), l_norm, ab_norm, [0, 2, 10, 50], seed=1)
+    assert list(curve) == [0, 2, 10, 50]
+    target = color.l_ab_to_rgb(*color.denormalize_lab(l_norm, ab_norm, "zhang"))
+    grey = color.l_ab_to_rgb(*color.denormalize_lab(l_norm, torch.zeros_like(ab_norm), "zhang"))
+    assert curve[0] == pytest.approx(metrics.psnr(grey, target).mean().item(), abs=1e-4)
+    generator = torch.Generator().manual_seed(int(np.random.SeedSequence([1, 10, 0]).generate_state(1)[0]))
+    ab_hint_norm, mask = hints.sample_hints(ab_norm, generator, num_hints=10)
+    copied = color.l_ab_to_rgb(*color.denormalize_lab(l_norm, ab_hint_norm * mask, "zhang"))
+    assert curve[10] == pytest.approx(metrics.psnr(copied, target).mean().item(), abs=1e-4)
+    assert curve[0] < curve[2] < curve[10] < curve[50]
+
+
+def test_psnr_by_hints_is_reproducible_per_count_and_batch_independent():
+    l_norm, ab_norm = _scenes()
+    model = _CopyHints()
+    one = hints.psnr_by_hints(model, l_norm, ab_norm, [5], seed=2)
+    many = hints.psnr_by_hints(model, l_norm, ab_norm, [0, 5, 20], seed=2, batch_size=4)
+    assert one[5] == pytest.approx(many[5], abs=1e-5)
+    assert hints.psnr_by_hints(model, l_norm, ab_norm, [5], seed=3)[5] != pytest.approx(one[5], abs=1e-5)
+    averaged = hints.psnr_by_hints(model, l_norm, ab_norm, [5], seed=2, repeats=3)[5]
+    second_draw = 2 * hints.psnr_by_hints(model, l_norm, ab_norm, [5], seed=2, repeats=2)[5] - one[5]
+    assert averaged != pytest.approx(one[5], abs=1e-5) and second_draw != pytest.approx(one[5], abs=1e-5)
+
+
+def test_psnr_by_hints_rejects_bad_arguments():
+    l_norm, ab_norm = _scenes(n=2)
+    with pytest.raises(ColorlabError, match=r"l_norm must be a \(N, 1, H, W\)"):
+        hints.psnr_by_hints(_CopyHints(), ab_norm, ab_norm, [0])
+    with pytest.raises(ColorlabError, match="ab_norm must be a"):
+        hints.psnr_by_hints(_CopyHints(), l_norm, ab_norm[:1], [0])
+    with pytest.raises(ColorlabError, match="counts must hold integers >= 0"):
+        hints.psnr_by_hints(_CopyHints(), l_norm, ab_norm, [-1])
+    with pytest.raises(ColorlabError, match="repeats must be an integer >= 1"):
+        hints.psnr_by_hints(_CopyHints(), l_norm, ab_norm, [0], repeats=0)
+
+
+def test_colorize_image_with_hints_keeps_lightness_and_follows_the_hint():
+    from colorlab import color
+
+    rgb = torch.full((3, 24, 32), 0.5)  # mid grey: a strong blue hint stays inside the sRGB gamut
+    result = hints.colorize_image_with_hints(_CopyHints(), rgb, [(12, 16, (0.0, -30.0))], patch=5)
+    assert result.shape == (3, 24, 32) and 0 <= result.min() and result.max() <= 1
+    lab = color.rgb_to_lab(result)
+    torch.testing.assert_close(lab[0], color.rgb_to_lab(rgb)[0], atol=1e-3, rtol=0)
+    assert lab[2, 12, 16] < -25 and lab[1:, 0, 0].abs().max() < 1e-3  # blue at the hint, grey far away
+    l, _ = color.rgb_to_l_ab(rgb)  # noqa: E741
+    expected = color.l_ab_to_rgb(l, hints.colorize_with_hints(_CopyHints(), l[None], [(12, 16, (0.0, -30.0))], patch=5)[0])
+    torch.testing.assert_close(result, expected)
+    torch.testing.assert_close(hints.colorize_image_with_hints(_CopyHints(), rgb[:1], []), rgb, atol=1e-4, rtol=0)  # grey (1, H, W)
+    with pytest.raises(ColorlabError, match=r"rgb must be a \(3, H, W\)"):
+        hints.colorize_image_with_hints(_CopyHints(), rgb[None], [])
+
+
+def test_region_click_lands_in_the_middle_and_inside_the_region():
+    square = torch.zeros(10, 12, dtype=torch.bool)
+    square[2:7, 3:8] = True
+    assert hints.region_click(square) == (4, 5)
+    ring = torch.zeros(9, 9, dtype=torch.bool)
+    ring[1:8, 1:8] = True
+    ring[3:6, 3:6] = False  # the median point (4, 4) is outside the region
+    y, x = hints.region_click(ring)
+    assert ring[y, x] and max(abs(y - 4), abs(x - 4)) == 2
+    with pytest.raises(ColorlabError, match="region is empty"):
+        hints.region_click(torch.zeros(4, 4, dtype=torch.bool))
+    with pytest.raises(ColorlabError, match=r"region must be an \(H, W\) bool tensor"):
+        hints.region_click(torch.ones(1, 4, 4, dtype=torch.bool))
