@@ -72,7 +72,9 @@ def _matrix(rows, like: torch.Tensor) -> torch.Tensor:
 
 def _apply_matrix(matrix: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
     """Multiply every pixel's 3-vector by ``matrix``: ``(3, 3) x (..., 3, H, W) -> (..., 3, H, W)``."""
-    return torch.einsum("ij,...jhw->...ihw", matrix, image)
+    height, width = image.shape[-2:]
+    flat = image.reshape(*image.shape[:-2], height * width)  # (..., 3, H*W): one matrix product
+    return (matrix @ flat).reshape(image.shape)
 
 
 def srgb_to_linear(rgb: torch.Tensor) -> torch.Tensor:
