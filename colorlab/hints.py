@@ -43,6 +43,7 @@ from colorlab.color import normalize_ab, rgb_to_lab
 from colorlab.io import ColorlabError
 
 __all__ = [
+    "parse_hint_point",
     "HINT_PROBABILITY",
     "MAX_PATCH",
     "sample_hint_counts",
@@ -188,6 +189,15 @@ def hint_colour_ab(colour) -> tuple[float, float]:
     raise ColorlabError(f"hint colour {colour!r}: expected (a, b), (r, g, b) in [0, 1] or '#rrggbb'")
 
 
+def parse_hint_point(point, number: int = 0) -> tuple[float, float, object]:
+    """``(y, x, colour)`` of a user hint, coordinates as floats; a one-line error names hint ``number``."""
+    try:
+        y, x, colour = point
+        return float(y), float(x), colour
+    except (TypeError, ValueError):
+        raise ColorlabError(f"hint point {number}: expected (y, x, colour), got {point!r}") from None
+
+
 def user_hints(
     points: Sequence,
     size: int | tuple[int, int],
@@ -219,11 +229,7 @@ def user_hints(
     ab_hint_norm = torch.zeros(1, 2, height, width, dtype=dtype, device=device)
     mask = torch.zeros(1, 1, height, width, dtype=dtype, device=device)
     for number, point in enumerate(points):
-        try:
-            y, x, colour = point
-            y, x = float(y), float(x)
-        except (TypeError, ValueError):
-            raise ColorlabError(f"hint point {number}: expected (y, x, colour), got {point!r}") from None
+        y, x, colour = parse_hint_point(point, number)
         if not (0 <= y < source_h and 0 <= x < source_w):
             raise ColorlabError(f"hint point {number}: (y={y:g}, x={x:g}) is outside the {source_h}x{source_w} image")
         a, b = hint_colour_ab(colour)

@@ -29,6 +29,7 @@ from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 
 from colorlab.color import lab_to_rgb, rgb_to_l_ab, rgb_to_lab
+from colorlab.hints import parse_hint_point
 from colorlab.io import ColorlabError, to_numpy
 
 __all__ = [
@@ -431,14 +432,19 @@ def plot_ab_histogram(
     colorbar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     colorbar.set_label("pixels per bin", fontsize=8)
     colorbar.ax.tick_params(labelsize=7)
+    _style_ab_axes(ax, title if title is not None else f"{int(counts.sum()):,} pixels")
+    return fig
+
+
+def _style_ab_axes(ax: Axes, title: str) -> None:
+    """Axes of an ab-plane plot: zero lines, equal aspect, labelled a and b, small type."""
     ax.axhline(0.0, color="0.6", linewidth=0.5)
     ax.axvline(0.0, color="0.6", linewidth=0.5)
     ax.set_aspect("equal")
-    ax.set_title(title if title is not None else f"{int(counts.sum()):,} pixels", fontsize=9)
+    ax.set_title(title, fontsize=9)
     ax.set_xlabel("a  (green - red)", fontsize=8)
     ax.set_ylabel("b  (blue - yellow)", fontsize=8)
     ax.tick_params(labelsize=7)
-    return fig
 
 
 def plot_curves(
@@ -654,11 +660,7 @@ def show_hints(
             raise ColorlabError(f"panel {index} does not exist: {len(axes)} images")
         ax = axes[index]
         for number, point in enumerate(points):
-            try:
-                y, x, colour = point
-                y, x = float(y), float(x)
-            except (TypeError, ValueError):
-                raise ColorlabError(f"hint point {number}: expected (y, x, colour), got {point!r}") from None
+            y, x, colour = parse_hint_point(point, number)
             ax.scatter([x], [y], s=marker_area * 1.6, marker="s", c="black")
             ax.scatter([x], [y], s=marker_area, marker="s", c=[hint_display_colour(colour)], edgecolors="white", linewidths=1.0)
         if cursor is not None:
@@ -795,15 +797,9 @@ def plot_ab_bins(
         colorbar = fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04)
         colorbar.set_label(label, fontsize=8)
         colorbar.ax.tick_params(labelsize=7)
-    ax.axhline(0.0, color="0.6", linewidth=0.5)
-    ax.axvline(0.0, color="0.6", linewidth=0.5)
     ax.set_xlim(-AB_MAX - step / 2, AB_MAX + step / 2)
     ax.set_ylim(-AB_MAX - step / 2, AB_MAX + step / 2)
-    ax.set_aspect("equal")
-    ax.set_title(title if title is not None else f"{len(rows)} bins", fontsize=9)
-    ax.set_xlabel("a  (green - red)", fontsize=8)
-    ax.set_ylabel("b  (blue - yellow)", fontsize=8)
-    ax.tick_params(labelsize=7)
+    _style_ab_axes(ax, title if title is not None else f"{len(rows)} bins")
     return fig
 
 
