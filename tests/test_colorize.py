@@ -12,20 +12,7 @@ from colorlab import colorize as colorize_module
 from colorlab.cli import main
 from colorlab.colorize import colorize, output_paths
 from colorlab.io import ColorlabError, load_image
-
-
-class ConstantAB(torch.nn.Module):
-    """Predicts the same ab everywhere: a known answer for the whole path."""
-
-    scheme = "zhang"
-    input_size = 32
-
-    def __init__(self, a: float, b: float):
-        super().__init__()
-        self.ab_norm = torch.nn.Parameter(torch.tensor([a, b]).view(1, 2, 1, 1) / 110.0)
-
-    def forward(self, l_norm):
-        return self.ab_norm.expand(l_norm.shape[0], 2, *l_norm.shape[-2:])
+from fakes import ConstantAB  # tests/ is on sys.path (pytest rootdir import mode)
 
 
 def _photo(height=48, width=64) -> np.ndarray:

@@ -12,18 +12,7 @@ from colorlab.cli import main
 from colorlab.data import sample_images
 from colorlab.evaluation import GREY, METRICS, evaluate_models, prepare_photo
 from colorlab.io import ColorlabError, save_image
-
-
-class ConstantAB(torch.nn.Module):
-    scheme = "zhang"
-    input_size = 32
-
-    def __init__(self, a: float, b: float):
-        super().__init__()
-        self.ab_norm = torch.nn.Parameter(torch.tensor([a, b]).view(1, 2, 1, 1) / 110.0)
-
-    def forward(self, l_norm):
-        return self.ab_norm.expand(l_norm.shape[0], 2, *l_norm.shape[-2:])
+from fakes import ConstantAB  # tests/ is on sys.path (pytest rootdir import mode)
 
 
 @pytest.fixture
