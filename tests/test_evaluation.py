@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import skimage.color
 import skimage.metrics
-import torch
 
 from colorlab.cli import main
 from colorlab.data import sample_images
