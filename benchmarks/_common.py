@@ -1,0 +1,154 @@
+"""Small timing helpers shared by the scripts in ``benchmarks/``.
+
+- :func:`time_it` runs a callable a few times and returns the median, min and max wall time in ms.
+- :func:`print_table` prints one row per contender with the speed-up against a named reference.
+- :func:`write_json` writes results to ``benchmarks/results/<name>.json`` (or a given path) atomically.
+- :func:`machine_info` describes where the numbers were measured (date, CPU, versions, threads).
+
+These are plain helpers for scripts run by hand; they are not part of the ``colorlab`` package.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def time_it(fn: Callable[[], Any], repeats: int = 7, warmup: int = 1) -> dict[str, float]:
+    """Time ``fn()`` with :func:`time.perf_counter`.
+
+    Args:
+        fn: called with no arguments; its result is discarded.
+        repeats: number of timed calls (>= 1).
+        warmup: number of untimed calls made first (caches, allocators, lazy imports).
+
+    Returns:
+        ``{"median": ms, "min": ms, "max": ms}`` over the ``repeats`` timed calls, in milliseconds.
+    """
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}")
+    for _ in range(warmup):
+        fn()
+    times_ms = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times_ms.append((time.perf_counter() - start) * 1000.0)
+    return {"median": statistics.median(times_ms), "min": min(times_ms), "max": max(times_ms)}
+
+
+def speedup(stats: Mapping[str, float], reference: Mapping[str, float]) -> float:
+    """How many times faster ``stats`` is than ``reference``: ``reference median / stats median``."""
+    return reference["median"] / stats["median"]
+
+
+def print_table(
+    rows: Mapping[str, Mapping[str, Any]],
+    reference: str,
+    title: str = "",
+    extra: Sequence[tuple[str, str, str]] = (),
+) -> None:
+    """Print a timing table, one row per contender.
+
+    Args:
+        rows: name -> dict with ``median``, ``min``, ``max`` in ms (as from :func:`time_it`), plus
+            any keys named in ``extra``.
+        reference: the row name the ratio column compares against; the ratio is
+            ``reference median / row median``, so ``3.0x`` means three times faster than the reference.
+        title: printed above the table when given.
+        extra: further columns as ``(header, key, format spec)``, e.g. ``("max err", "max_error", ".2e")``;
+            a row without the key (or with ``None``) shows ``-``.
+    """
+    if reference not in rows:
+        raise KeyError(f"reference row {reference!r} not in {list(rows)}")
+    name_width = max(len("name"), *(len(name) for name in rows))
+    headers = ["median ms", "min ms", "max ms", f"vs {reference}"] + [header for header, _, _ in extra]
+    widths = [max(10, len(h)) for h in headers]
+    if title:
+        print(f"\n{title}")
+    print(f"{'name':<{name_width}}  " + "  ".join(f"{h:>{w}}" for h, w in zip(headers, widths)))
+    print("-" * (name_width + 2 + sum(widths) + 2 * (len(widths) - 1)))
+    for name, stats in rows.items():
+        cells = [f"{stats['median']:.2f}", f"{stats['min']:.2f}", f"{stats['max']:.2f}"]
+        cells.append(f"{speedup(stats, rows[reference]):.2f}x")
+        for _, key, spec in extra:
+            value = stats.get(key)
+            cells.append("-" if value is None else format(value, spec))
+        print(f"{name:<{name_width}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(cells, widths)))
+
+
+def machine_info(torch_threads: int | None = None) -> dict[str, Any]:
+    """Describe the machine and software the numbers come from.
+
+    Args:
+        torch_threads: the thread count used for torch; read from torch when ``None``.
+
+    Returns:
+        dict with ``date`` (ISO, local time), ``platform``, ``processor``, ``cpu_count``, ``python``,
+        ``numpy``, ``torch``, ``torch_threads`` and ``skimage`` / ``cv2`` versions where importable.
+    """
+    import numpy
+    import torch
+
+    info: dict[str, Any] = {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "platform": platform.platform(),
+        "processor": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads() if torch_threads is None else torch_threads,
+    }
+    for module in ("skimage", "cv2"):
+        try:
+            info[module] = __import__(module).__version__
+        except ImportError:
+            info[module] = None
+    return info
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def write_json(name: str, results: Mapping[str, Any], path: str | os.PathLike | None = None) -> Path:
+    """Write ``results`` as indented JSON, atomically (temporary file + rename in the same folder).
+
+    Args:
+        name: benchmark name; the default file is ``benchmarks/results/<name>.json``.
+        results: JSON-serialisable mapping.
+        path: write here instead of the default file.
+
+    Returns:
+        The path written.
+    """
+    target = Path(path) if path is not None else RESULTS_DIR / f"{name}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as tmp:
+            json.dump(results, tmp, indent=2, sort_keys=False)
+            tmp.write("\n")
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return target
