@@ -95,7 +95,8 @@ def machine_info(torch_threads: int | None = None) -> dict[str, Any]:
 
     Returns:
         dict with ``date`` (ISO, local time), ``platform``, ``processor``, ``cpu_count``, ``python``,
-        ``numpy``, ``torch``, ``torch_threads`` and ``skimage`` / ``cv2`` versions where importable.
+        ``numpy``, ``torch``, ``torch_threads``, ``load_avg_1min`` (other work on the machine makes
+        timings unreliable) and ``skimage`` / ``cv2`` versions where importable.
     """
     import numpy
     import torch
@@ -109,6 +110,7 @@ def machine_info(torch_threads: int | None = None) -> dict[str, Any]:
         "numpy": numpy.__version__,
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads() if torch_threads is None else torch_threads,
+        "load_avg_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
     }
     for module in ("skimage", "cv2"):
         try:
@@ -116,6 +118,14 @@ def machine_info(torch_threads: int | None = None) -> dict[str, Any]:
         except ImportError:
             info[module] = None
     return info
+
+
+def warn_if_busy(info: Mapping[str, Any], fraction: float = 0.5) -> None:
+    """Print a warning when the 1-minute load average exceeds ``fraction`` of the CPU count."""
+    load, cpus = info.get("load_avg_1min"), info.get("cpu_count") or 1
+    if load is not None and load > fraction * cpus:
+        print(f"WARNING: load average {load:.2f} on {cpus} CPUs: other processes are running, "
+              "timings (multi-threaded torch above all) will be slow and noisy")
 
 
 def _cpu_model() -> str:

@@ -53,7 +53,7 @@ except ImportError:  # running from a checkout without an install: use the repo 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import colorlab.color as cl_color
 
-from _common import machine_info, print_table, speedup, time_it, write_json
+from _common import machine_info, print_table, speedup, time_it, warn_if_busy, write_json
 
 try:
     import cv2
@@ -178,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench_color: {info['date']}, {info['processor']} ({info['cpu_count']} CPUs), "
           f"torch {info['torch']} ({THREADS} threads), numpy {info['numpy']}, skimage {info['skimage']}, "
           f"cv2 {info['cv2'] or 'not installed'}; {repeats} repeats, median of wall time")
+    warn_if_busy(info)
     if cv2 is None:
         print("note: `import cv2` failed, OpenCV skipped (optional extra: pip install 'opencv-python-headless<5')")
 
