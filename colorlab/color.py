@@ -86,13 +86,15 @@ def srgb_to_linear(rgb: torch.Tensor) -> torch.Tensor:
     Returns:
         Linear-light values, same shape and dtype.
     """
-    power = ((rgb.clamp(min=0.04045) + 0.055) / 1.055) ** 2.4
+    # in-place steps only where autograd does not need the overwritten values: fewer 12 MB
+    # temporaries for a 1024x1024 image, which is most of the cost on a CPU
+    power = rgb.clamp(min=0.04045).add_(0.055).div_(1.055) ** 2.4
     return torch.where(rgb > 0.04045, power, rgb / 12.92)
 
 
 def linear_to_srgb(linear: torch.Tensor) -> torch.Tensor:
     """Apply the sRGB transfer function (inverse of :func:`srgb_to_linear`), without clipping."""
-    power = 1.055 * linear.clamp(min=0.0031308) ** (1 / 2.4) - 0.055
+    power = (linear.clamp(min=0.0031308) ** (1 / 2.4)).mul_(1.055).sub_(0.055)
     return torch.where(linear > 0.0031308, power, linear * 12.92)
 
 
@@ -103,6 +105,28 @@ def linear_to_srgb(linear: torch.Tensor) -> torch.Tensor:
 # it fast; the maths is exactly skimage's.
 _LAB_FROM_F = ((0.0, 116.0, 0.0), (500.0, -500.0, 0.0), (0.0, 200.0, -200.0))
 _F_FROM_LAB = ((1 / 116, 1 / 500, 0.0), (1 / 116, 0.0, 0.0), (1 / 116, 0.0, -1 / 200))
+
+
+#: Pixels converted at a time on the CPU: the temporaries of a block stay in the cache (a whole
+#: 1024x1024 image would allocate, and page-fault, several fresh 12 MB buffers per step).
+_BLOCK_PIXELS = 65536
+
+
+def _in_row_blocks(convert, image: torch.Tensor) -> torch.Tensor:
+    """``convert(image)``, computed block of rows by block of rows on the CPU when no gradient is needed.
+
+    The result is the same; only the memory traffic changes. With autograd, or on a GPU, the
+    whole tensor is converted at once.
+    """
+    height, width = image.shape[-2:]
+    images = image[..., 0, 0, 0].numel()
+    rows = max(1, _BLOCK_PIXELS // max(1, width * images))
+    if image.device.type != "cpu" or rows >= height or (torch.is_grad_enabled() and image.requires_grad):
+        return convert(image)
+    out = torch.empty(image.shape, dtype=image.dtype)
+    for start in range(0, height, rows):
+        out[..., start : start + rows, :] = convert(image[..., start : start + rows, :])
+    return out
 
 
 def _xyz_over_white_from_rgb(like: torch.Tensor) -> torch.Tensor:
@@ -119,10 +143,14 @@ def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
         lab: ``(..., 3, H, W)``, same dtype and device; ``L`` in ``[0, 100]``, ``a, b`` in Lab units.
     """
     _check_channels(rgb, "rgb")
+    return _in_row_blocks(_rgb_to_lab, rgb)
+
+
+def _rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
     xyz = _apply_matrix(_xyz_over_white_from_rgb(rgb), srgb_to_linear(rgb))  # X/Xn, Y/Yn, Z/Zn
-    f = torch.where(xyz > _EPSILON, xyz.clamp(min=_EPSILON) ** (1.0 / 3.0), _KAPPA * xyz + _LAB_OFFSET)
+    f = torch.where(xyz > _EPSILON, xyz.clamp(min=_EPSILON) ** (1.0 / 3.0), (xyz * _KAPPA).add_(_LAB_OFFSET))
     offset = torch.tensor([-16.0, 0.0, 0.0], dtype=rgb.dtype, device=rgb.device).view(3, 1, 1)
-    return _apply_matrix(_matrix(_LAB_FROM_F, rgb), f) + offset
+    return _apply_matrix(_matrix(_LAB_FROM_F, rgb), f).add_(offset)
 
 
 def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
@@ -138,11 +166,15 @@ def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
         rgb: ``(..., 3, H, W)``, same dtype and device, in ``[0, 1]``.
     """
     _check_channels(lab, "lab")
-    f = _apply_matrix(_matrix(_F_FROM_LAB, lab), lab) + _LAB_OFFSET
+    return _in_row_blocks(_lab_to_rgb, lab)
+
+
+def _lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
+    f = _apply_matrix(_matrix(_F_FROM_LAB, lab), lab).add_(_LAB_OFFSET)
     # skimage sets negative z to 0 (fz below 0): only the third channel has a lower bound
     lower = torch.tensor([-torch.inf, -torch.inf, 0.0], dtype=lab.dtype, device=lab.device).view(3, 1, 1)
     f = torch.maximum(f, lower)
-    xyz = torch.where(f > _INV_THRESHOLD, f.clamp(min=_INV_THRESHOLD) ** 3, (f - _LAB_OFFSET) / _KAPPA)  # X/Xn ...
+    xyz = torch.where(f > _INV_THRESHOLD, f.clamp(min=_INV_THRESHOLD) ** 3, (f - _LAB_OFFSET).div_(_KAPPA))  # X/Xn ...
     rgb_from_xyz = torch.linalg.inv(_xyz_over_white_from_rgb(lab).double()).to(lab.dtype)
     return linear_to_srgb(_apply_matrix(rgb_from_xyz, xyz)).clamp(0.0, 1.0).nan_to_num(0.0)
 

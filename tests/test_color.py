@@ -175,3 +175,14 @@ def test_normalize_l_alone_matches_normalize_lab(scheme):
     l = torch.linspace(0, 100, 11).view(1, 1, 1, 11)
     torch.testing.assert_close(color.normalize_l(l, scheme), color.normalize_lab(l, torch.zeros(1, 2, 1, 11), scheme)[0])
     torch.testing.assert_close(color.denormalize_l(color.normalize_l(l, scheme), scheme), l)
+
+
+def test_row_blocks_give_the_same_result_as_one_pass(monkeypatch):
+    rgb = torch.rand(2, 3, 37, 53, dtype=torch.float64)
+    whole_lab, whole_rgb = color.rgb_to_lab(rgb), color.lab_to_rgb(color.rgb_to_lab(rgb))
+    monkeypatch.setattr(color, "_BLOCK_PIXELS", 2 * 53 * 5)  # blocks of 5 rows, the last one 2
+    # equal up to float64 rounding (a matrix product may sum in another order per block)
+    torch.testing.assert_close(color.rgb_to_lab(rgb), whole_lab, rtol=0, atol=1e-12)
+    torch.testing.assert_close(color.lab_to_rgb(whole_lab), whole_rgb, rtol=0, atol=1e-12)
+    permuted = rgb[0].permute(1, 2, 0).contiguous().permute(2, 0, 1)  # a channel-last view
+    torch.testing.assert_close(color.rgb_to_lab(permuted), whole_lab[0], rtol=0, atol=1e-12)
