@@ -95,20 +95,15 @@ def prepare_photo(path: str | os.PathLike, size: int | None = None) -> np.ndarra
     rgb = load_image(path)
     if size is None:
         return rgb
-    import torch.nn.functional as F
+    from colorlab.data.folders import make_transform
 
-    tensor = torch.from_numpy(rgb).permute(2, 0, 1)[None]
-    height, width = tensor.shape[-2:]
-    scale = size / min(height, width)
-    resized = F.interpolate(tensor, size=(max(size, round(height * scale)), max(size, round(width * scale))),
-                            mode="bilinear", antialias=True, align_corners=False)
-    top, left = (resized.shape[-2] - size) // 2, (resized.shape[-1] - size) // 2
-    return resized[0, :, top : top + size, left : left + size].permute(1, 2, 0).clamp(0, 1).numpy()
+    crop = make_transform(size, train=False)(torch.from_numpy(rgb).permute(2, 0, 1))
+    return crop.clamp(0, 1).permute(1, 2, 0).contiguous().numpy()
 
 
 def _grey(rgb: np.ndarray) -> np.ndarray:
-    lab = color.rgb_to_lab(torch.from_numpy(rgb).permute(2, 0, 1))
-    return color.lab_to_rgb(torch.cat((lab[:1], torch.zeros_like(lab[1:])))).permute(1, 2, 0).numpy()
+    lightness, ab = color.rgb_to_l_ab(torch.from_numpy(rgb).permute(2, 0, 1))
+    return color.l_ab_to_rgb(lightness, torch.zeros_like(ab)).permute(1, 2, 0).numpy()
 
 
 def evaluate_models(

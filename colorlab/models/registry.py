@@ -189,8 +189,8 @@ def save_bundled(
     _ensure_families_imported()
     if name not in _REGISTRY:
         raise ColorlabError(f"unknown model {name!r}; available: {', '.join(sorted(_REGISTRY))}")
-    load_state_dict_file(weights, _REGISTRY[name].builder(weights=None, **options))  # fits?
     state = read_weights_file(weights)["state_dict"]
+    apply_state_dict(_REGISTRY[name].builder(weights=None, **options), state, weights)  # do they fit?
     if half:
         state = {key: value.half() if value.is_floating_point() else value for key, value in state.items()}
     target = Path(out) if out is not None else bundled_path(name)
