@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from colorlab import __version__
+from colorlab.io import ColorlabError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,12 +90,36 @@ def _add_train(sub) -> None:
     parser.add_argument("--limit", type=int, default=None, help="use only the first N training samples")
     parser.add_argument("--weights", default=None, help="initial weights (e.g. 'imagenet' or a file)")
     parser.add_argument("--loss", default=None, help="loss name for families that offer a choice (e.g. mse, l1)")
+    parser.add_argument("--schedule", choices=("constant", "cosine"), default="constant", help="learning-rate schedule")
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a keyword for the model's builder, e.g. --option depth=3 --option skips=True (repeatable)",
+    )
     parser.add_argument("--checkpoint-every", type=int, default=200, help="steps between checkpoints")
     parser.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: automatic)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=_run_train)
+
+
+def parse_options(items: list[str]) -> dict:
+    """``["depth=3", "skips=True", "name=x"]`` -> ``{"depth": 3, "skips": True, "name": "x"}`` (Python literals, else strings)."""
+    import ast
+
+    options = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise ColorlabError(f"--option {item!r}: expected KEY=VALUE, e.g. depth=3")
+        try:
+            options[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            options[key] = value
+    return options
 
 
 def _run_train(args: argparse.Namespace) -> int:
@@ -118,6 +143,8 @@ def _run_train(args: argparse.Namespace) -> int:
         seed=args.seed,
         device=args.device,
         progress=not args.quiet,
+        model_options=parse_options(args.option),
+        schedule=args.schedule,
     )
     print(result)
     return 0
@@ -201,7 +228,6 @@ _SUBCOMMANDS: list = [_add_colorize, _add_data, _add_evaluate, _add_train]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from colorlab.io import ColorlabError
 
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -167,6 +167,8 @@ class SupervisedTask(Task):
         with self.amp.autocast():
             loss = self.loss_fn(self.net("model")(l_norm).float(), ab_norm)
         self.amp.step(loss, self.optimizers["model"])
+        if "model" in self.schedulers:
+            self.schedulers["model"].step()
         return {"loss": loss.item()}
 
     @torch.no_grad()
@@ -468,6 +470,7 @@ def run_training(
     device: str | None = None,
     progress: bool = True,
     model_options: dict | None = None,
+    schedule: str = "constant",
 ) -> str:
     """What ``colorlab train`` does: build model, data and task, train (resuming), save the weights.
 
@@ -488,6 +491,14 @@ def run_training(
     if val is not None:
         val_data = data_module.open_dataset(val, size=size, scheme=scheme, train=False, limit=256, seed=seed + 1)
     task = task_for(net, lr=lr, loss=loss, data=train_data)
+    if schedule not in ("constant", "cosine"):
+        raise ColorlabError(f"unknown schedule {schedule!r}; choose 'constant' or 'cosine'")
+    if schedule == "cosine":
+        if not isinstance(task, SupervisedTask):
+            raise ColorlabError(f"schedule 'cosine' is for one-network models; {model} has its own")
+        total = epochs * (len(train_data) // batch_size)
+        total = min(total, max_steps) if max_steps else total
+        task.schedulers["model"] = torch.optim.lr_scheduler.CosineAnnealingLR(task.optimizers["model"], T_max=max(total, 1))
     config = TrainConfig(
         epochs=epochs,
         batch_size=batch_size,

@@ -9,7 +9,7 @@ from PIL import Image
 from torch.utils.data import Subset
 
 from colorlab import models
-from colorlab.cli import main
+from colorlab.cli import main, parse_options
 from colorlab.data import ImageFolderLab, SyntheticScenes, open_dataset
 from colorlab.io import ColorlabError
 
@@ -28,6 +28,25 @@ def test_train_then_resume_then_load_weights(tmp_path, capsys):
     torch.testing.assert_close(model.state_dict()["head.0.weight"], checkpoint["nets"]["model"]["head.0.weight"])
     from_checkpoint = models.load("resnet18_regression", weights=str(tmp_path / "checkpoint.pt"))
     torch.testing.assert_close(from_checkpoint.state_dict()["head.0.weight"], checkpoint["nets"]["model"]["head.0.weight"])
+
+
+def test_train_with_model_options_and_cosine_schedule(tmp_path, capsys):
+    args = ["train", "--model", "resnet18_regression", "--data", "synthetic", "--limit", "32", "--size", "32",
+            "--batch-size", "8", "--epochs", "2", "--out", str(tmp_path), "--quiet", "--schedule", "cosine",
+            "--option", "depth=3", "--option", "skips=True", "--option", "input_size=32"]
+    assert main(args) == 0
+    checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    scheduler = checkpoint["schedulers"]["model"]
+    assert scheduler["last_epoch"] == 8 and scheduler["T_max"] == 8  # 2 epochs x 4 steps, decayed to 0
+    assert checkpoint["optimizers"]["model"]["param_groups"][0]["lr"] == pytest.approx(0.0, abs=1e-12)
+    model = models.load("resnet18_regression", weights=str(tmp_path / "model.pt"), depth=3, skips=True)
+    assert len(model.encoder) == 7
+
+
+def test_parse_options():
+    assert parse_options(["depth=3", "skips=True", "name=abc", "scale=0.5"]) == {"depth": 3, "skips": True, "name": "abc", "scale": 0.5}
+    with pytest.raises(ColorlabError, match="KEY=VALUE"):
+        parse_options(["depth"])
 
 
 def test_train_user_errors_are_one_line(tmp_path, capsys):

@@ -31,6 +31,27 @@ def test_regression_shapes_and_encoder_layout(size):
     assert model.encoder[0].weight.shape == (64, 1, 7, 7)
 
 
+@pytest.mark.parametrize("depth, parameters", [(2, 901_602), (3, 3_570_818)])
+def test_regression_with_skips_sees_fine_features(depth, parameters):
+    model = models.load("resnet18_regression", depth=depth, skips=True).eval()
+    assert sum(p.numel() for p in model.parameters()) == parameters
+    assert len(model.encoder) == 4 + depth
+    l_norm = torch.rand(1, 1, 48, 80) - 0.5
+    assert model(l_norm).shape == (1, 2, 48, 80)
+    # a change in one input pixel reaches the output through the 1/2-resolution skip: the output
+    # near that pixel changes more than far away from it
+    bumped = l_norm.clone()
+    bumped[0, 0, 24, 40] += 1.0
+    with torch.no_grad():
+        change = (model(bumped) - model(l_norm)).abs().sum(dim=1)[0]
+    assert change[20:28, 36:44].mean() > 10 * change[:, :8].mean()
+
+
+def test_regression_depth3_needs_skips():
+    with pytest.raises(ColorlabError, match="depth 3 with skips=True"):
+        models.load("resnet18_regression", depth=3)
+
+
 def _fake_imagenet_state() -> dict:
     generator = torch.Generator().manual_seed(0)
     state = torchvision.models.resnet18(weights=None).state_dict()
@@ -44,6 +65,8 @@ def test_imagenet_weights_sum_rgb_filters(monkeypatch):
     torch.testing.assert_close(model.encoder[0].weight, state["conv1.weight"].sum(dim=1, keepdim=True))
     torch.testing.assert_close(model.encoder[5][1].conv2.weight, state["layer2.1.conv2.weight"])
     torch.testing.assert_close(model.encoder[1].running_var, state["bn1.running_var"])
+    deeper = models.load("resnet18_regression", weights="imagenet", depth=3, skips=True)
+    torch.testing.assert_close(deeper.encoder[6][0].conv1.weight, state["layer3.0.conv1.weight"])
 
 
 def test_imagenet_weights_offline_is_one_line_error(monkeypatch):

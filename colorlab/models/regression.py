@@ -25,26 +25,69 @@ def _conv_bn_relu(in_channels: int, out_channels: int) -> list[nn.Module]:
     return [nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False), nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True)]
 
 
+class _SkipDecoder(nn.Module):
+    """U-Net style decoder: upsample ×2, concatenate the encoder feature of that size, convolve.
+
+    ``features`` are the encoder outputs from fine to coarse; the coarsest one is the start.
+    The output (at the finest feature's size) is 2 channels, upsampled bilinearly by the caller.
+    """
+
+    def __init__(self, skip_channels: list[int], stage_channels: list[int]):
+        super().__init__()
+        # skip_channels: fine -> coarse, e.g. [64 (1/2), 64 (1/4), 128 (1/8), 256 (1/16)]
+        # stage_channels: coarse -> fine output channels of each stage, one per skip but the last
+        self.stages = nn.ModuleList()
+        channels = skip_channels[-1]
+        for index, out_channels in enumerate(stage_channels):
+            skip = skip_channels[-2 - index]
+            layers = _conv_bn_relu(channels + skip, out_channels)
+            if index < 2:  # the coarse stages are cheap: give them a second convolution
+                layers += _conv_bn_relu(out_channels, out_channels)
+            self.stages.append(nn.Sequential(*layers))
+            channels = out_channels
+        self.out = nn.Conv2d(channels, 2, 3, padding=1)
+
+    def forward(self, features: list[torch.Tensor]) -> torch.Tensor:
+        x = features[-1]
+        for stage, skip in zip(self.stages, reversed(features[:-1])):
+            x = nn.functional.interpolate(x, size=skip.shape[-2:], mode="nearest")
+            x = stage(torch.cat([x, skip], dim=1))
+        return self.out(x)
+
+
 class ResNet18Regression(nn.Module):
-    """ResNet-18 encoder (to ``layer2``) + upsampling head: ``l_norm`` -> ``ab_norm``.
+    """ResNet-18 encoder + upsampling head: ``l_norm`` -> ``ab_norm``.
 
     Input ``l_norm (N, 1, H, W)`` float, ``(L - 50) / 100`` (the ``"zhang"`` scheme), H and W
-    multiples of 8. Output ``ab_norm (N, 2, H, W)``, ``ab / 110``.
+    multiples of 8 (of 16 with ``depth=3``). Output ``ab_norm (N, 2, H, W)``, ``ab / 110``.
 
     Args:
-        width: channels of the head's first block (64 and 32 after the upsamplings scale with it).
+        width: channels of the head's first block (the later blocks scale with it).
         input_size: the side length the kit resizes L to before running the model.
+        depth: the last ResNet stage used: 2 (``layer2``, 128 channels at 1/8) or 3 (``layer3``,
+            256 channels at 1/16).
+        skips: False: a plain upsampling head on the last stage (the classic recipe, ``depth=2``
+            only). True: a U-Net style head that also sees the encoder's 1/2, 1/4 (and 1/8)
+            features (the bundled model), which keeps colour edges on object edges.
     """
 
     scheme = "zhang"
 
-    def __init__(self, width: int = 128, input_size: int = 128):
+    def __init__(self, width: int = 128, input_size: int = 128, depth: int = 2, skips: bool = False):
         super().__init__()
+        if depth not in (2, 3) or (depth == 3 and not skips):
+            raise ColorlabError(f"depth={depth}, skips={skips}: use depth 2, or depth 3 with skips=True")
         self.input_size = input_size
+        self.skips = skips
         resnet = torchvision.models.resnet18(weights=None)
         resnet.conv1 = nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3, bias=False)
-        # conv1, bn1, relu, maxpool, layer1 (64 ch, 1/4), layer2 (128 ch, 1/8)
-        self.encoder = nn.Sequential(*list(resnet.children())[:6])
+        # conv1, bn1, relu, maxpool, layer1 (64 ch, 1/4), layer2 (128 ch, 1/8)[, layer3 (256 ch, 1/16)]
+        self.encoder = nn.Sequential(*list(resnet.children())[: 4 + depth])
+        if skips:
+            skip_channels = [64, 64, 128, 256][: depth + 1]
+            stage_channels = [width, width // 2, width * 3 // 8][-depth:]
+            self.head = _SkipDecoder(skip_channels, stage_channels)
+            return
         self.head = nn.Sequential(
             *_conv_bn_relu(128, width),
             nn.Upsample(scale_factor=2, mode="nearest"),
@@ -57,7 +100,16 @@ class ResNet18Regression(nn.Module):
         )
 
     def forward(self, l_norm: torch.Tensor) -> torch.Tensor:
-        return self.head(self.encoder(l_norm))
+        if not self.skips:
+            return self.head(self.encoder(l_norm))
+        features = []
+        x = l_norm
+        for index, layer in enumerate(self.encoder):
+            x = layer(x)
+            if index in (2, 4, 5, 6):  # relu (1/2), layer1 (1/4), layer2 (1/8), layer3 (1/16)
+                features.append(x)
+        ab_half = self.head(features)  # at 1/2 of the input size
+        return nn.functional.interpolate(ab_half, size=l_norm.shape[-2:], mode="bilinear", align_corners=False)
 
 
 def imagenet_resnet18_state() -> dict[str, torch.Tensor]:
@@ -79,9 +131,9 @@ def imagenet_resnet18_state() -> dict[str, torch.Tensor]:
 
 
 def imagenet_encoder_state() -> dict[str, torch.Tensor]:
-    """:func:`imagenet_resnet18_state` renamed for :class:`ResNet18Regression`'s encoder (to ``layer2``)."""
+    """:func:`imagenet_resnet18_state` renamed for :class:`ResNet18Regression`'s encoder (to ``layer3``)."""
     # the encoder's Sequential indices: 0 conv1, 1 bn1, (2 relu, 3 maxpool), 4 layer1, 5 layer2
-    prefixes = {"conv1.": "0.", "bn1.": "1.", "layer1.": "4.", "layer2.": "5."}
+    prefixes = {"conv1.": "0.", "bn1.": "1.", "layer1.": "4.", "layer2.": "5.", "layer3.": "6."}
     encoder = {}
     for key, value in imagenet_resnet18_state().items():
         for old, new in prefixes.items():
@@ -91,11 +143,14 @@ def imagenet_encoder_state() -> dict[str, torch.Tensor]:
 
 
 @register("resnet18_regression", "ResNet-18 encoder + upsampling head, MSE on ab (regression)", weights=("imagenet",))
-def build_resnet18_regression(weights: str | None = None, width: int = 128, input_size: int = 128) -> ResNet18Regression:
+def build_resnet18_regression(
+    weights: str | None = None, width: int = 128, input_size: int = 128, depth: int = 2, skips: bool = False
+) -> ResNet18Regression:
     """``weights``: None (random init), ``"imagenet"`` (pretrained encoder, random head) or a file path."""
-    model = ResNet18Regression(width=width, input_size=input_size)
+    model = ResNet18Regression(width=width, input_size=input_size, depth=depth, skips=skips)
     if weights == "imagenet":
-        model.encoder.load_state_dict(imagenet_encoder_state())
+        wanted = model.encoder.state_dict()
+        model.encoder.load_state_dict({key: value for key, value in imagenet_encoder_state().items() if key in wanted})
     elif weights is not None:
         load_state_dict_file(weights, model)
     return model
