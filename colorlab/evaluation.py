@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +19,7 @@ import torch
 
 from colorlab import color, metrics
 from colorlab.colorize import ModelLike, colorize, get_model
-from colorlab.io import ColorlabError, load_image
+from colorlab.io import ColorlabError, ImageSource, load_image
 
 __all__ = ["GREY", "METRICS", "Leaderboard", "prepare_photo", "evaluate_models"]
 
@@ -42,6 +42,14 @@ class Leaderboard:
     def means(self) -> dict[str, dict[str, float]]:
         """model -> metric -> mean over the photos (PSNR: mean of per-image PSNR)."""
         return {model: {name: float(np.mean(values)) for name, values in table.items()} for model, table in self.scores.items()}
+
+    def ranked(self, model: str, metric: str = "psnr") -> list[str]:
+        """The photos from ``model``'s best to its worst by ``metric`` (lowest MSE first for ``"mse"``)."""
+        if model not in self.scores or metric not in METRICS:
+            raise ColorlabError(f"no scores for model {model!r} / metric {metric!r}; models: {', '.join(self.scores)}")
+        values = np.asarray(self.scores[model][metric])
+        order = np.argsort(values if metric == "mse" else -values, kind="stable")
+        return [self.images[index] for index in order]
 
     def colorfulness_ratio(self, model: str) -> float:
         """Mean colourfulness of ``model``'s results / mean colourfulness of the originals."""
@@ -89,9 +97,11 @@ class Leaderboard:
         return csv_path, md_path
 
 
-def prepare_photo(path: str | os.PathLike, size: int | None = None) -> np.ndarray:
+def prepare_photo(path: ImageSource, size: int | None = None) -> np.ndarray:
     """The reference photo: ``rgb (H, W, 3) float32``, optionally resized so its shorter side is
-    ``size`` and centre-cropped to ``size x size`` (as Zhang et al. evaluate at 256 x 256)."""
+    ``size`` and centre-cropped to ``size x size`` (as Zhang et al. evaluate at 256 x 256).
+
+    ``path``: anything :func:`colorlab.io.load_image` takes (a file, or an image already in memory)."""
     rgb = load_image(path)
     if size is None:
         return rgb
@@ -108,7 +118,7 @@ def _grey(rgb: np.ndarray) -> np.ndarray:
 
 def evaluate_models(
     models: dict[str, ModelLike] | Sequence[str],
-    paths: Sequence[str | os.PathLike],
+    paths: Sequence[str | os.PathLike] | Mapping[str, ImageSource],
     *,
     size: int | None = None,
     intensity: float = 1.0,
@@ -119,7 +129,8 @@ def evaluate_models(
 
     Args:
         models: names (bundled weights) or ``{label: name or loaded network}``; ``"grey"`` is added.
-        paths: the photos (colour; at least 11 x 11 pixels, the SSIM window).
+        paths: the photos (colour; at least 11 x 11 pixels, the SSIM window): file paths, or
+            ``{name: image}`` for images in memory (anything :func:`colorlab.io.load_image` takes).
         size: evaluate at ``size x size`` centre crops instead of full resolution.
         intensity, temperature: passed to :func:`colorlab.colorize.colorize`.
 
@@ -131,11 +142,12 @@ def evaluate_models(
     if not isinstance(models, dict):
         models = {name: name for name in models}
     nets = {label: get_model(model) for label, model in models.items() if label != GREY}
-    board = Leaderboard(images=[str(path) for path in paths])
+    photos = dict(paths) if isinstance(paths, Mapping) else {str(path): path for path in paths}
+    board = Leaderboard(images=list(photos))
     labels = [GREY, *nets]
     board.scores = {label: {name: [] for name in METRICS} for label in labels}
-    for path in tqdm(paths, desc="evaluate", unit="photo", disable=not progress):
-        target = prepare_photo(path, size)
+    for path, photo in tqdm(photos.items(), desc="evaluate", unit="photo", disable=not progress):
+        target = prepare_photo(photo, size)
         if min(target.shape[:2]) < metrics.SSIM_WIN_SIZE:
             raise ColorlabError(f"{path}: too small to score ({target.shape[1]}x{target.shape[0]}; SSIM needs 11x11)")
         target_u8 = (target * 255 + 0.5).astype(np.uint8)

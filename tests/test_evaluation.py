@@ -52,6 +52,21 @@ def test_csv_and_markdown(photos, tmp_path):
     assert "+0.00" in table or "-0.00" in table
 
 
+def test_images_in_memory_and_ranking(photos):
+    in_memory = {path.stem: prepare_photo(path) for path in photos}
+    board = evaluate_models({"cyan": ConstantAB(-40.0, -40.0)}, in_memory)
+    from_files = evaluate_models({"cyan": ConstantAB(-40.0, -40.0)}, photos)
+    assert board.images == ["astronaut", "chelsea", "coffee"]
+    np.testing.assert_allclose(board.scores["cyan"]["psnr"], from_files.scores["cyan"]["psnr"], atol=1e-6)
+    psnr = board.scores["cyan"]["psnr"]
+    ranked = board.ranked("cyan")
+    assert [psnr[board.images.index(name)] for name in ranked] == sorted(psnr, reverse=True)
+    mse = board.scores["cyan"]["mse"]
+    assert [mse[board.images.index(name)] for name in board.ranked("cyan", "mse")] == sorted(mse)
+    with pytest.raises(ColorlabError, match="no scores for model 'nope'"):
+        board.ranked("nope")
+
+
 def test_center_crop_size(photos):
     assert prepare_photo(photos[0], size=24).shape == (24, 24, 3)
     assert min(prepare_photo(photos[0]).shape[:2]) == 40  # full resolution: shorter side as saved

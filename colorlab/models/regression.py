@@ -69,12 +69,16 @@ class ResNet18Regression(nn.Module):
         skips: False: a plain upsampling head on the last stage (the classic recipe, ``depth=2``
             only). True: a U-Net style head that also sees the encoder's 1/2, 1/4 (and 1/8)
             features (the bundled model), which keeps colour edges on object edges.
+        ab_scale: a fixed factor on the output ab (1: the trained network as it is). The bundled
+            model stores the factor chosen on held-out photos (its model card says how): an MSE
+            regressor predicts the mean colour, which is duller than any real photo.
     """
 
     scheme = "zhang"
 
-    def __init__(self, width: int = 128, input_size: int = 128, depth: int = 2, skips: bool = False):
+    def __init__(self, width: int = 128, input_size: int = 128, depth: int = 2, skips: bool = False, ab_scale: float = 1.0):
         super().__init__()
+        self.ab_scale = float(ab_scale)
         if depth not in (2, 3) or (depth == 3 and not skips):
             raise ColorlabError(f"depth={depth}, skips={skips}: use depth 2, or depth 3 with skips=True")
         self.input_size = input_size
@@ -101,7 +105,7 @@ class ResNet18Regression(nn.Module):
 
     def forward(self, l_norm: torch.Tensor) -> torch.Tensor:
         if not self.skips:
-            return self.head(self.encoder(l_norm))
+            return self.head(self.encoder(l_norm)) * self.ab_scale
         features = []
         x = l_norm
         for index, layer in enumerate(self.encoder):
@@ -109,7 +113,7 @@ class ResNet18Regression(nn.Module):
             if index in (2, 4, 5, 6):  # relu (1/2), layer1 (1/4), layer2 (1/8), layer3 (1/16)
                 features.append(x)
         ab_half = self.head(features)  # at 1/2 of the input size
-        return nn.functional.interpolate(ab_half, size=l_norm.shape[-2:], mode="bilinear", align_corners=False)
+        return nn.functional.interpolate(ab_half, size=l_norm.shape[-2:], mode="bilinear", align_corners=False) * self.ab_scale
 
 
 def imagenet_resnet18_state() -> dict[str, torch.Tensor]:
@@ -144,10 +148,15 @@ def imagenet_encoder_state() -> dict[str, torch.Tensor]:
 
 @register("resnet18_regression", "ResNet-18 encoder + upsampling head, MSE on ab (regression)", weights=("imagenet",))
 def build_resnet18_regression(
-    weights: str | None = None, width: int = 128, input_size: int = 128, depth: int = 2, skips: bool = False
+    weights: str | None = None,
+    width: int = 128,
+    input_size: int = 128,
+    depth: int = 2,
+    skips: bool = False,
+    ab_scale: float = 1.0,
 ) -> ResNet18Regression:
     """``weights``: None (random init), ``"imagenet"`` (pretrained encoder, random head) or a file path."""
-    model = ResNet18Regression(width=width, input_size=input_size, depth=depth, skips=skips)
+    model = ResNet18Regression(width=width, input_size=input_size, depth=depth, skips=skips, ab_scale=ab_scale)
     if weights == "imagenet":
         wanted = model.encoder.state_dict()
         model.encoder.load_state_dict({key: value for key, value in imagenet_encoder_state().items() if key in wanted})
