@@ -1,5 +1,7 @@
 """colorlab.exercises: each check passes the reference solution and gives the right hint for usual mistakes."""
 
+import math
+
 import numpy as np
 import pytest
 import skimage.color
@@ -728,3 +730,55 @@ def test_hint_for_click_check_hints_for_usual_mistakes(capsys, student, expected
     assert exercises.check_hint_for_click(student) is False
     out = _verdict(capsys)
     assert out.startswith("❌ Not yet:") and expected_hint in out
+
+
+# --- notebook 07 -------------------------------------------------------------------------------
+
+
+def test_psnr_from_mse_check_agrees_with_metrics_psnr(capsys):
+    import math
+
+    from colorlab import metrics
+
+    assert exercises.check_psnr_from_mse(lambda mse, top: 10 * math.log10(top**2 / mse))
+    # the reference formula is the kit's own: a uniform error of 0.1 has MSE 0.01 -> 20 dB
+    pred, target = torch.full((1, 3, 8, 8), 0.6), torch.full((1, 3, 8, 8), 0.5)
+    assert metrics.psnr(pred, target).item() == pytest.approx(20.0, abs=1e-4)
+    assert "3.01 dB" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "student, expected_hint",
+    [
+        (lambda mse, top: 10 * math.log(top**2 / mse), "base-10"),
+        (lambda mse, top: 10 * math.log10(top / mse), "square the maximum"),
+        (lambda mse, top: math.log10(top**2 / mse), "ten times"),
+        (lambda mse, top: 1 / 0, "ZeroDivisionError"),
+    ],
+)
+def test_psnr_from_mse_check_hints(capsys, student, expected_hint):
+    assert not exercises.check_psnr_from_mse(student)
+    assert expected_hint in capsys.readouterr().out
+
+
+def test_best_ab_scale_check_passes_least_squares_and_matches_a_grid_search(capsys):
+    assert exercises.check_best_ab_scale(lambda pred, true: (pred * true).sum() / (pred * pred).sum())
+    ab_pred, ab_true = exercises._scale_cases()[0]
+    scales = torch.linspace(0.5, 3.0, 2501, dtype=torch.float64)
+    errors = torch.stack([((s * ab_pred - ab_true) ** 2).sum() for s in scales])
+    best = (ab_pred * ab_true).sum() / (ab_pred * ab_pred).sum()
+    assert scales[errors.argmin()].item() == pytest.approx(best.item(), abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    "student, expected_hint",
+    [
+        (lambda pred, true: (pred * pred).sum() / (pred * true).sum(), "Upside down"),
+        (lambda pred, true: true.norm() / pred.norm(), "dot product"),
+        (lambda pred, true: pred.mul_(1.0).sum() * 0 + 1.0 if pred.add_(1) is not None else 0, "modified its input"),
+        (None, "still None"),
+    ],
+)
+def test_best_ab_scale_check_hints(capsys, student, expected_hint):
+    assert not exercises.check_best_ab_scale(student)
+    assert expected_hint in capsys.readouterr().out
