@@ -43,11 +43,18 @@ class Leaderboard:
         """model -> metric -> mean over the photos (PSNR: mean of per-image PSNR)."""
         return {model: {name: float(np.mean(values)) for name, values in table.items()} for model, table in self.scores.items()}
 
-    def ranked(self, model: str, metric: str = "psnr") -> list[str]:
-        """The photos from ``model``'s best to its worst by ``metric`` (lowest MSE first for ``"mse"``)."""
-        if model not in self.scores or metric not in METRICS:
-            raise ColorlabError(f"no scores for model {model!r} / metric {metric!r}; models: {', '.join(self.scores)}")
+    def ranked(self, model: str, metric: str = "psnr", baseline: str | None = None) -> list[str]:
+        """The photos from ``model``'s best to its worst by ``metric`` (lowest MSE first for ``"mse"``).
+
+        With ``baseline`` (e.g. :data:`GREY`), photos are ranked by the *gain* over that model on the
+        same photo: where ``model`` helped most first, where it hurt most last.
+        """
+        for name in (model, baseline or model):
+            if name not in self.scores or metric not in METRICS:
+                raise ColorlabError(f"no scores for model {name!r} / metric {metric!r}; models: {', '.join(self.scores)}")
         values = np.asarray(self.scores[model][metric])
+        if baseline is not None:
+            values = values - np.asarray(self.scores[baseline][metric])
         order = np.argsort(values if metric == "mse" else -values, kind="stable")
         return [self.images[index] for index in order]
 

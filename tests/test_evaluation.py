@@ -63,8 +63,12 @@ def test_images_in_memory_and_ranking(photos):
     assert [psnr[board.images.index(name)] for name in ranked] == sorted(psnr, reverse=True)
     mse = board.scores["cyan"]["mse"]
     assert [mse[board.images.index(name)] for name in board.ranked("cyan", "mse")] == sorted(mse)
+    gains = np.subtract(psnr, board.scores[GREY]["psnr"])
+    assert [gains[board.images.index(name)] for name in board.ranked("cyan", baseline=GREY)] == sorted(gains, reverse=True)
     with pytest.raises(ColorlabError, match="no scores for model 'nope'"):
         board.ranked("nope")
+    with pytest.raises(ColorlabError, match="no scores for model 'nope'"):
+        board.ranked("cyan", baseline="nope")
 
 
 def test_center_crop_size(photos):
