@@ -118,3 +118,14 @@ def test_save_bundled_round_trip_fp16(tmp_path, monkeypatch):
         models.load("eccv16_small", weights="bundled")
     with pytest.raises(ColorlabError, match="do not fit"):
         registry.save_bundled("eccv16_small", str(tmp_path / "checkpoint.pt"))
+
+
+@pytest.mark.parametrize("options", [{}, {"depth": 3, "skips": True}])
+def test_ab_scale_multiplies_the_output(options):
+    torch.manual_seed(0)
+    plain = models.load("resnet18_regression", **options).eval()
+    scaled = models.load("resnet18_regression", ab_scale=1.25, **options).eval()
+    scaled.load_state_dict(plain.state_dict())
+    l_norm = torch.rand(1, 1, 32, 32) - 0.5
+    with torch.no_grad():
+        torch.testing.assert_close(scaled(l_norm), 1.25 * plain(l_norm))
