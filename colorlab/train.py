@@ -510,6 +510,10 @@ def run_training(
         progress=progress,
     )
     trainer = Trainer(task, train_data, config, val_data=val_data, out_dir=out)
+    if schedule == "cosine":
+        # resumed with other --epochs / --max-steps: the decay re-targets the new end smoothly
+        # (CosineAnnealingLR steps recursively from the current learning rate)
+        task.schedulers["model"].T_max = max(trainer.total_steps(), trainer.step + 1)
     history = trainer.fit()
     out_dir = Path(out)
     if trainer.rank == 0:

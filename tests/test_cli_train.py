@@ -1,6 +1,7 @@
 """``colorlab train`` and the data specs it accepts."""
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -74,3 +75,30 @@ def test_open_dataset_specs(tmp_path):
     for bad in ("", "synthetic 5", "folder", "nonsense-name"):
         with pytest.raises(ColorlabError):
             open_dataset(bad)
+
+
+def test_cosine_schedule_retargets_when_resumed_with_fewer_epochs(tmp_path, monkeypatch):
+    from colorlab.train import SupervisedTask
+
+    args = ["train", "--model", "resnet18_regression", "--data", "synthetic", "--limit", "32", "--size", "32",
+            "--batch-size", "8", "--out", str(tmp_path), "--quiet", "--schedule", "cosine", "--checkpoint-every", "2",
+            "--option", "width=32"]
+    real_step, calls = SupervisedTask.training_step, []
+
+    def interrupted_at_step_7(self, l_norm, ab_norm):
+        calls.append(1)
+        if len(calls) == 7:
+            raise KeyboardInterrupt
+        return real_step(self, l_norm, ab_norm)
+
+    monkeypatch.setattr(SupervisedTask, "training_step", interrupted_at_step_7)
+    assert main([*args, "--epochs", "4"]) == 130  # a 16-step plan, stopped after step 6
+    monkeypatch.setattr(SupervisedTask, "training_step", real_step)
+    stopped = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    lr_at_6 = stopped["optimizers"]["model"]["param_groups"][0]["lr"]
+    assert stopped["step"] == 6 and stopped["schedulers"]["model"]["T_max"] == 16
+    assert lr_at_6 == pytest.approx(1e-3 * (1 + math.cos(math.pi * 6 / 16)) / 2, rel=1e-6)
+    assert main([*args, "--epochs", "2"]) == 0  # resumed: the plan is now 8 steps, the lr must reach 0 there
+    checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert checkpoint["step"] == 8 and checkpoint["schedulers"]["model"]["T_max"] == 8
+    assert checkpoint["optimizers"]["model"]["param_groups"][0]["lr"] == pytest.approx(0.0, abs=1e-9)
