@@ -6,11 +6,17 @@ buttons), calls a plain function of the package when they change and shows what 
 * :class:`HintEditor` (notebook 05): place colour hints on a grey image and see the SIGGRAPH17
   result; the callback is :func:`colorlab.hints.colorize_image_with_hints`, the figure is
   :func:`colorlab.viz.show_hints`.
+* :class:`ColorizeApp` (notebook 08, and the Voila web app): upload photos, colorize them with a
+  model and two sliders, download the result; every callback is a function of :mod:`colorlab.app`.
 
 ipywidgets is imported with this module, not with ``import colorlab``.
 """
 
 from __future__ import annotations
+
+import html
+import time
+from contextlib import contextmanager
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -19,10 +25,10 @@ from IPython.display import clear_output, display
 from matplotlib.colors import to_hex
 from torch import nn
 
-from colorlab import color, hints, viz
+from colorlab import app, color, hints, viz
 from colorlab.io import ColorlabError
 
-__all__ = ["HintEditor"]
+__all__ = ["HintEditor", "ColorizeApp"]
 
 
 class HintEditor(widgets.VBox):
@@ -127,3 +133,224 @@ class HintEditor(widgets.VBox):
             clear_output(wait=True)
             display(self.figure)
         plt.close(self.figure)
+
+
+class ColorizeApp(widgets.VBox):
+    """Upload photos, colorize one with a model and two sliders, see before/after, download it.
+
+    Controls: a file upload (several files; each up to :data:`colorlab.app.MAX_UPLOAD_MB` MB), a
+    *photo* dropdown (which upload is shown), a *model* dropdown (:func:`colorlab.app.model_choices`),
+    the *intensity* slider, the *temperature* slider (enabled for the classification models
+    only), the download *format* (JPEG or PNG) and the JPEG *quality*. The model runs when the
+    photo, the model or a slider changes; format and quality only re-encode the download link.
+    Every failure shows as one line in :attr:`status`, never a traceback.
+
+    Args:
+        online: also offer the official ECCV16 / SIGGRAPH17 weights when they are not cached but
+            their server answers (a quick ``HEAD`` request at start).
+        preview_side: longest side, in pixels, of the before/after images on screen (the download
+            is always full size).
+
+    Attributes:
+        photos: ``{name: rgb (H, W, 3) uint8}``, the decoded uploads.
+        result: the current colorization, ``(H, W, 3) uint8`` (None before the first upload).
+        result_name: the name of the photo :attr:`result` was made from.
+        download: the current download, ``(filename, bytes)`` (None before the first result).
+        messages: one line for each file of the last upload that could not be read.
+        seconds: how long the last colorization took (model + colour conversion), in seconds.
+    """
+
+    def __init__(self, *, online: bool = True, preview_side: int = 480):
+        self.preview_side = preview_side
+        self.photos: dict[str, object] = {}
+        self.result = None
+        self.download: tuple[str, bytes] | None = None
+        self.seconds: float | None = None
+        self.result_name: str | None = None
+        self.messages: list[str] = []
+        self._silent = False
+        wide = widgets.Layout(width="420px")
+        style = {"description_width": "90px"}
+        self.upload = widgets.FileUpload(accept="image/*", multiple=True, description="upload photos")
+        self.photo = widgets.Dropdown(options=[], description="photo", layout=wide, style=style)
+        self.model = widgets.Dropdown(options=app.model_choices(online=online), description="model", layout=wide, style=style)
+        low, high, step, value = app.INTENSITY_RANGE
+        self.intensity = widgets.FloatSlider(value=value, min=low, max=high, step=step, description="intensity",
+                                             continuous_update=False, layout=wide, style=style)
+        low, high, step, value = app.TEMPERATURE_RANGE
+        self.temperature = widgets.FloatSlider(value=value, min=low, max=high, step=step, description="temperature",
+                                               continuous_update=False, layout=wide, style=style)
+        self.format = widgets.ToggleButtons(options=[("JPEG", "jpeg"), ("PNG", "png")], value="jpeg",
+                                            tooltips=["JPEG, with the quality on the right", "PNG, lossless"],
+                                            style={"button_width": "64px"})
+        low, high, step, value = app.QUALITY_RANGE
+        self.quality = widgets.IntSlider(value=value, min=low, max=high, step=step, description="JPEG quality",
+                                         continuous_update=False, layout=wide, style=style)
+        self.status = widgets.HTML(f"Upload one or more photos (JPEG, PNG, ...; up to {app.MAX_UPLOAD_MB} MB each).")
+        self.before = widgets.Image(format="jpeg", layout=widgets.Layout(max_width=f"{preview_side}px"))
+        self.after = widgets.Image(format="jpeg", layout=widgets.Layout(max_width=f"{preview_side}px"))
+        self.link = widgets.HTML()
+        for widget, name in [(self.upload, "upload"), (self.photo, "photo"), (self.model, "model"),
+                             (self.intensity, "intensity"), (self.temperature, "temperature"), (self.format, "format"),
+                             (self.quality, "quality"), (self.status, "status"), (self.before, "before"),
+                             (self.after, "after"), (self.link, "download")]:
+            widget.add_class(f"colorlab-{name}")
+        self.upload.observe(lambda _change: self.add_uploads(), names="value")
+        for control in (self.photo, self.intensity, self.temperature):
+            control.observe(lambda _change: self.refresh(), names="value")
+        self.model.observe(lambda _change: self.model_changed(), names="value")
+        for control in (self.format, self.quality):
+            control.observe(lambda _change: self.update_download(), names="value")
+        caption = widgets.Layout(width=f"{preview_side}px")
+        self.results = widgets.VBox(  # shown once there is a result
+            [
+                widgets.HBox(
+                    [
+                        widgets.VBox([widgets.HTML("<b>before</b> (what the model sees)", layout=caption), self.before]),
+                        widgets.VBox([widgets.HTML("<b>after</b>", layout=caption), self.after]),
+                    ]
+                ),
+                widgets.HBox([widgets.Label("download as", layout=widgets.Layout(width="86px")), self.format, self.quality]),
+                self.link,
+            ],
+            layout=widgets.Layout(display="none"),
+        )
+        super().__init__(
+            [
+                widgets.HBox([self.upload, self.photo]),
+                self.model,
+                self.intensity,
+                self.temperature,
+                self.status,
+                self.results,
+            ]
+        )
+        self.add_class("colorlab-app")  # CSS classes name every part (the browser test finds them so)
+        self.model_changed(refresh=False)
+
+    # -- callbacks ------------------------------------------------------------------------------
+
+    def add_uploads(self) -> None:
+        """Decode the files just uploaded (one line per unreadable one), show the first good one."""
+        uploads = app.read_uploads(self.upload.value)
+        if not uploads:
+            return
+        self.messages, first = [], None
+        for upload in uploads:
+            try:
+                rgb = app.decode_upload(upload)
+            except Exception as error:  # noqa: BLE001 - every failure is one line in the app
+                self.messages.append(app.error_message(error, upload.name))
+                continue
+            name = self._unique(upload.name)
+            self.photos[name] = rgb
+            first = first or name
+        with self._quiet():
+            self.upload.value = ()  # frees the bytes; the same file can be uploaded again
+            if first is not None:
+                self.photo.options = list(self.photos)
+                self.photo.value = first
+        if first is None:
+            self._show_status(css="colorlab-error")
+        else:
+            self.refresh()
+
+    def model_changed(self, refresh: bool = True) -> None:
+        """Enable the temperature slider for classification models (at the model's own default), recolorize."""
+        key = str(self.model.value)
+        if key.endswith(":official") and not app.official_cached(key.split(":")[0]):
+            self._show_status(f"downloading the official {html.escape(key.split(':')[0])} weights (about 130 MB, once) ...",
+                              css="colorlab-busy")
+        try:
+            classifier = bool(self.model.value) and app.uses_temperature(self.model.value)
+            with self._quiet():
+                if classifier:
+                    value = app.default_temperature(self.model.value)
+                    self.temperature.value = min(max(value, self.temperature.min), self.temperature.max)
+                self.temperature.disabled = not classifier
+        except Exception as error:  # noqa: BLE001 - e.g. official weights that cannot be downloaded
+            self._show_status(error=app.error_message(error, str(self.model.value)))
+            return
+        if refresh:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Colorize the selected photo with the current model and sliders, show it, update the link."""
+        if self._silent:
+            return
+        name = self.photo.value
+        if name is None or name not in self.photos:
+            return
+        rgb = self.photos[name]
+        model = self.model.value
+        temperature = None if self.temperature.disabled else float(self.temperature.value)
+        self._show_status(f"colorizing {html.escape(name)} ...", css="colorlab-busy")
+        start = time.perf_counter()
+        try:
+            result = app.colorize_photo(rgb, model, float(self.intensity.value), temperature)
+            before, after = app.preview_jpeg(app.grey_version(rgb), self.preview_side), app.preview_jpeg(result, self.preview_side)
+        except Exception as error:  # noqa: BLE001 - one line, never a traceback
+            self._show_status(error=app.error_message(error, name))
+            return
+        self.seconds = time.perf_counter() - start
+        self.result, self.result_name = result, name
+        self.before.value, self.after.value = before, after
+        self.results.layout.display = None
+        self.update_download()
+        height, width = result.shape[:2]
+        settings = f"intensity {self.intensity.value:.2f}" + (f", temperature {temperature:.2f}" if temperature is not None else "")
+        self._show_status(
+            f"<b>{html.escape(name)}</b> ({width}&times;{height}) colorized with {html.escape(str(model))}, "
+            f"{settings}, in {self.seconds:.2f} s",
+            css="colorlab-done",
+        )
+
+    def update_download(self) -> None:
+        """Encode the current result in the chosen format and quality as a download link."""
+        fmt = self.format.value
+        self.quality.disabled = fmt != "jpeg"
+        if self.result is None or self._silent:
+            return
+        try:
+            data = app.encode_image(self.result, fmt, int(self.quality.value))
+        except Exception as error:  # noqa: BLE001
+            self._show_status(error=app.error_message(error, self.result_name))
+            return
+        filename = app.result_filename(self.result_name or "photo", fmt)
+        self.download = (filename, data)
+        href = app.data_url(data, app.FORMATS[fmt][0])
+        self.link.value = (
+            f'<a class="colorlab-download-link" download="{html.escape(filename)}" href="{href}">'
+            f"&#11015; download {html.escape(filename)}</a> ({len(data) / 1024:.0f} KB)"
+        )
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    @contextmanager
+    def _quiet(self):
+        """Change controls without running the model for each change."""
+        self._silent = True
+        try:
+            yield
+        finally:
+            self._silent = False
+
+    def _unique(self, name: str) -> str:
+        if name not in self.photos:
+            return name
+        counter = 2
+        while f"{name} ({counter})" in self.photos:
+            counter += 1
+        return f"{name} ({counter})"
+
+    def _show_status(self, text: str | None = None, css: str = "", error: str | None = None) -> None:
+        """One line per unreadable upload, then ``text`` (HTML) or the one-line ``error``."""
+        lines = [f"&#9888; {html.escape(message)}" for message in self.messages]
+        if error:
+            lines.append(f"&#9888; {html.escape(error)}")
+            css = "colorlab-error"
+        elif text:
+            lines.append(text)
+        if self.messages and not error:
+            css = f"{css} colorlab-warning".strip()
+        self.status.value = f'<div class="{css}">' + "<br>".join(lines) + "</div>"

@@ -90,3 +90,24 @@ def test_notebook_follows_template(path):
     for cell in cells:
         if cell["cell_type"] == "code":
             assert cell["outputs"] == [] and cell["execution_count"] is None, "notebooks are stored stripped"
+
+
+def test_colorize_app_runs_with_voila_on_binder_and_in_the_dev_tools():
+    dev = {_name(dep) for dep in _pyproject()["project"]["optional-dependencies"]["dev"]}
+    assert {"voila", "playwright"} <= dev  # the web app and the real-browser test
+    assert "voila" in _conda_names(ROOT / "binder" / "environment.yml")
+    assert (ROOT / "notebooks" / "08_colorize_app.ipynb").is_file()
+
+
+def test_binder_badges_use_the_same_placeholder_repository_as_the_notebooks():
+    guide = (ROOT / "notebooks" / "README.md").read_text()
+    repository = re.search(r'COLORLAB_GIT = "git\+https://github.com/([^"]+)"', guide).group(1)
+    readme = (ROOT / "README.md").read_text()
+    binder = f"https://mybinder.org/v2/gh/{repository}/HEAD"
+    assert f"{binder}?urlpath=voila/render/notebooks/08_colorize_app.ipynb" in readme
+    assert f"{binder}?urlpath=lab/tree/notebooks" in readme
+    assert set(re.findall(r"mybinder\.org/v2/gh/([^/]+/[^/]+)/", readme)) == {repository}
+    for path in NOTEBOOKS:
+        source = "".join("".join(cell["source"]) for cell in json.loads(path.read_text())["cells"])
+        if "COLORLAB_GIT =" in source:
+            assert f'COLORLAB_GIT = "git+https://github.com/{repository}"' in source, path.name
