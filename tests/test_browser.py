@@ -5,8 +5,8 @@ photo, waits for the colorized result, moves the intensity slider and downloads 
 Setup installs what is missing: Playwright with pip (it is in the dev extra, so normally already
 there) and Chromium with ``apt-get install chromium`` when running as root on Debian/Ubuntu.
 Playwright's own browser downloads are never used (``executable_path``). Where Chromium cannot
-be installed the test is skipped with the reason, except under CI (``CI`` set, as ``.ci/run``
-runs) or ``COLORLAB_REQUIRE_BROWSER=1``, where that is a failure.
+be installed the test is skipped with the reason, except under CI (``CI`` set) or where
+``COLORLAB_REQUIRE_BROWSER=1`` (``.ci/run`` sets it): there that is a failure.
 
 The screenshot goes to ``test-output/browser/colorize_app.png`` under the repository (git-ignored);
 its path and the upload -> result time are printed.
