@@ -4,17 +4,22 @@
 - :func:`print_table` prints one row per contender with the speed-up against a named reference.
 - :func:`write_json` writes results to ``benchmarks/results/<name>.json`` (or a given path) atomically.
 - :func:`machine_info` describes where the numbers were measured (date, CPU, versions, threads).
+- :func:`add_common_args` / :func:`start` / :func:`target` / :func:`finish`: the command line,
+  header, PASS/FAIL targets and JSON result that every script shares.
+- :func:`import_colorlab` makes ``import colorlab`` work from a checkout that is not installed.
 
 These are plain helpers for scripts run by hand; they are not part of the ``colorlab`` package.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import os
 import platform
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -162,3 +167,88 @@ def write_json(name: str, results: Mapping[str, Any], path: str | os.PathLike | 
         Path(tmp_name).unlink(missing_ok=True)
         raise
     return target
+
+
+# --- what every benchmark script shares -------------------------------------------------------
+
+THREADS = 2  # torch (and OpenCV) threads in every benchmark: the cores of the reference machine
+
+
+def import_colorlab() -> None:
+    """Make ``import colorlab`` work when the scripts run from a checkout without an install."""
+    try:
+        import colorlab  # noqa: F401
+    except ImportError:
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def add_common_args(parser: argparse.ArgumentParser, repeats: int) -> None:
+    """``--repeats N``, ``--quick``, ``--json PATH`` and ``--strict``, the options of every script."""
+    parser.add_argument("--repeats", type=int, default=repeats, help=f"timed calls per contender (default {repeats})")
+    parser.add_argument("--quick", action="store_true", help="small sizes and 2 repeats, for a smoke test")
+    parser.add_argument("--json", type=Path, default=None, metavar="PATH",
+                        help="write results here (default benchmarks/results/<script>[_quick].json)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 if a target fails")
+
+
+def parse_common_args(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parse ``argv``; with ``--quick`` the repeats become 2."""
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be >= 1")
+    if args.quick:
+        args.repeats = 2
+    return args
+
+
+def start(name: str, repeats: int, threads: int = THREADS) -> dict[str, Any]:
+    """Set torch's (and OpenCV's) thread count, print the header line and a busy warning.
+
+    Returns:
+        :func:`machine_info` for the results file.
+    """
+    import torch
+
+    torch.set_num_threads(threads)
+    try:
+        import cv2
+
+        cv2.setNumThreads(threads)
+    except ImportError:
+        pass
+    info = machine_info(threads)
+    print(f"{name}: {info['date']}, {info['processor']} ({info['cpu_count']} CPUs), torch {info['torch']} "
+          f"({threads} threads), numpy {info['numpy']}, skimage {info['skimage']}, "
+          f"cv2 {info['cv2'] or 'not installed'}; {repeats} repeats, median of wall time")
+    warn_if_busy(info)
+    return info
+
+
+def target(name: str, value: float, passed: bool) -> dict[str, Any]:
+    """One PASS/FAIL line of the results: ``{"name", "value", "passed"}``."""
+    return {"name": name, "value": float(value), "passed": bool(passed)}
+
+
+def at_least(label: str, value: float, minimum: float, unit: str = "") -> dict[str, Any]:
+    """The target ``value >= minimum``, named ``"<label> >= <minimum><unit>"``."""
+    return target(f"{label} >= {minimum:g}{unit}", value, value >= minimum)
+
+
+def at_most(label: str, value: float, maximum: float, unit: str = "") -> dict[str, Any]:
+    """The target ``value <= maximum``, named ``"<label> <= <maximum><unit>"``."""
+    return target(f"{label} <= {maximum:g}{unit}", value, value <= maximum)
+
+
+def finish(name: str, args: argparse.Namespace, summary: dict[str, Any], targets: Sequence[Mapping[str, Any]]) -> int:
+    """Print the targets, write ``summary`` (plus the targets) as JSON, return the exit status.
+
+    The JSON goes to ``args.json`` or ``benchmarks/results/<name>[_quick].json``. The status is 1
+    only with ``--strict`` and a failed target.
+    """
+    if targets:
+        print("\ntargets:")
+        for item in targets:
+            print(f"  {'PASS' if item['passed'] else 'FAIL'}  {item['name']}  (got {item['value']:.3g})")
+    written = write_json(f"{name}_quick" if args.quick else name, {**summary, "targets": list(targets)}, args.json)
+    print(f"results written to {written}")
+    return 1 if (args.strict and any(not item["passed"] for item in targets)) else 0

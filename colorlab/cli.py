@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from colorlab import __version__
+from colorlab.inference import MODES
 from colorlab.io import ColorlabError
 
 
@@ -151,7 +152,7 @@ def _run_train(args: argparse.Namespace) -> int:
 
 
 def _add_colorize(sub) -> None:
-    """``colorlab colorize IN... -o OUTDIR [--model M] [--intensity X] [--format jpg|png]``."""
+    """``colorlab colorize IN... -o OUTDIR [--model M] [--intensity X] [--mode exact|fast|auto] [--format jpg|png]``."""
     parser = sub.add_parser(
         "colorize",
         help="colorize photos and folders (recursively) into a folder",
@@ -163,6 +164,8 @@ def _add_colorize(sub) -> None:
     parser.add_argument("--model", default="default", help="a model with bundled weights (default: the kit's default)")
     parser.add_argument("--intensity", type=float, default=1.0, help="colour intensity: 0 grey, 1 model, >1 more")
     parser.add_argument("--temperature", type=float, default=None, help="annealing temperature (classifiers)")
+    parser.add_argument("--mode", choices=MODES, default="exact",
+                        help="exact: float32; fast: reduced precision where the CPU/GPU has it; auto: fast where measured faster")
     parser.add_argument("--format", choices=("jpg", "png"), default="jpg")
     parser.add_argument("--quality", type=int, default=95, help="JPEG quality")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -178,6 +181,7 @@ def _run_colorize(args: argparse.Namespace) -> int:
         args.model,
         intensity=args.intensity,
         temperature=args.temperature,
+        mode=args.mode,
         fmt=args.format,
         quality=args.quality,
         progress=not args.quiet,

@@ -25,6 +25,7 @@ __all__ = [
     "srgb_to_linear",
     "linear_to_srgb",
     "rgb_to_lab",
+    "rgb_to_l",
     "lab_to_rgb",
     "rgb_to_l_ab",
     "l_ab_to_rgb",
@@ -71,10 +72,22 @@ def _matrix(rows, like: torch.Tensor) -> torch.Tensor:
 
 
 def _apply_matrix(matrix: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
-    """Multiply every pixel's 3-vector by ``matrix``: ``(3, 3) x (..., 3, H, W) -> (..., 3, H, W)``."""
+    """Multiply every pixel's 3-vector by ``matrix``: ``(K, 3) x (..., 3, H, W) -> (..., K, H, W)``."""
     height, width = image.shape[-2:]
     flat = image.reshape(*image.shape[:-2], height * width)  # (..., 3, H*W): one matrix product
-    return (matrix @ flat).reshape(image.shape)
+    return (matrix @ flat).reshape(*image.shape[:-3], matrix.shape[0], height, width)
+
+
+def _select(value: torch.Tensor, threshold: float, above: torch.Tensor, below: torch.Tensor) -> torch.Tensor:
+    """``torch.where(value > threshold, above, below)`` for finite branches, about 3x faster on a CPU.
+
+    The weight ``sign(value - threshold)`` clamped to ``[0, 1]`` is exactly 0 or 1, and
+    :func:`torch.lerp` with a weight of exactly 0 or 1 returns ``below`` or ``above`` bit for bit;
+    ``where`` with its boolean mask is the slowest step of a conversion otherwise. Gradients are
+    those of ``where`` too (the weight has none; the branch not taken gets a zero gradient).
+    """
+    weight = (value - threshold).sign_().clamp_(min=0.0)
+    return torch.lerp(below, above, weight)
 
 
 def srgb_to_linear(rgb: torch.Tensor) -> torch.Tensor:
@@ -89,13 +102,13 @@ def srgb_to_linear(rgb: torch.Tensor) -> torch.Tensor:
     # in-place steps only where autograd does not need the overwritten values: fewer 12 MB
     # temporaries for a 1024x1024 image, which is most of the cost on a CPU
     power = rgb.clamp(min=0.04045).add_(0.055).div_(1.055) ** 2.4
-    return torch.where(rgb > 0.04045, power, rgb / 12.92)
+    return _select(rgb, 0.04045, power, rgb / 12.92)
 
 
 def linear_to_srgb(linear: torch.Tensor) -> torch.Tensor:
     """Apply the sRGB transfer function (inverse of :func:`srgb_to_linear`), without clipping."""
     power = (linear.clamp(min=0.0031308) ** (1 / 2.4)).mul_(1.055).sub_(0.055)
-    return torch.where(linear > 0.0031308, power, linear * 12.92)
+    return _select(linear, 0.0031308, power, linear * 12.92)
 
 
 # The Lab formulas are linear in f = (f(X/Xn), f(Y/Yn), f(Z/Zn)):
@@ -115,17 +128,20 @@ _BLOCK_PIXELS = 65536
 def _in_row_blocks(convert, image: torch.Tensor) -> torch.Tensor:
     """``convert(image)``, computed block of rows by block of rows on the CPU when no gradient is needed.
 
-    The result is the same; only the memory traffic changes. With autograd, or on a GPU, the
-    whole tensor is converted at once.
+    ``convert`` maps ``(..., C, h, W)`` to ``(..., C', h, W)``. The result is the same; only the
+    memory traffic changes. With autograd, or on a GPU, the whole tensor is converted at once.
     """
     height, width = image.shape[-2:]
     images = image[..., 0, 0, 0].numel()
     rows = max(1, _BLOCK_PIXELS // max(1, width * images))
     if image.device.type != "cpu" or rows >= height or (torch.is_grad_enabled() and image.requires_grad):
         return convert(image)
-    out = torch.empty(image.shape, dtype=image.dtype)
+    out = None
     for start in range(0, height, rows):
-        out[..., start : start + rows, :] = convert(image[..., start : start + rows, :])
+        block = convert(image[..., start : start + rows, :])
+        if out is None:
+            out = torch.empty((*block.shape[:-2], height, width), dtype=block.dtype)
+        out[..., start : start + rows, :] = block
     return out
 
 
@@ -148,9 +164,34 @@ def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
 
 def _rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
     xyz = _apply_matrix(_xyz_over_white_from_rgb(rgb), srgb_to_linear(rgb))  # X/Xn, Y/Yn, Z/Zn
-    f = torch.where(xyz > _EPSILON, xyz.clamp(min=_EPSILON) ** (1.0 / 3.0), (xyz * _KAPPA).add_(_LAB_OFFSET))
     offset = torch.tensor([-16.0, 0.0, 0.0], dtype=rgb.dtype, device=rgb.device).view(3, 1, 1)
-    return _apply_matrix(_matrix(_LAB_FROM_F, rgb), f).add_(offset)
+    return _apply_matrix(_matrix(_LAB_FROM_F, rgb), _lab_f(xyz)).add_(offset)
+
+
+def _lab_f(t: torch.Tensor) -> torch.Tensor:
+    """CIE's ``f(t)``: the cube root above ``(6/29)**3``, a line below."""
+    return _select(t, _EPSILON, t.clamp(min=_EPSILON) ** (1.0 / 3.0), (t * _KAPPA).add_(_LAB_OFFSET))
+
+
+def rgb_to_l(rgb: torch.Tensor) -> torch.Tensor:
+    """Only the lightness of :func:`rgb_to_lab`: ``rgb_to_lab(rgb)[..., :1, :, :]``, about twice as fast.
+
+    ``L`` depends on ``Y`` alone, so one cube root per pixel is taken instead of three (the
+    values are those of :func:`rgb_to_lab` up to float rounding).
+
+    Args:
+        rgb: ``(..., 3, H, W)`` float32/float64 in ``[0, 1]``.
+
+    Returns:
+        ``l (..., 1, H, W)``, same dtype and device, in ``[0, 100]``.
+    """
+    _check_channels(rgb, "rgb")
+    return _in_row_blocks(_rgb_to_l, rgb)
+
+
+def _rgb_to_l(rgb: torch.Tensor) -> torch.Tensor:
+    y = _apply_matrix(_matrix(XYZ_FROM_RGB[1:2], rgb), srgb_to_linear(rgb))  # Y / Yn, Yn = 1
+    return _lab_f(y).mul_(116.0).sub_(16.0)
 
 
 def lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
@@ -174,7 +215,7 @@ def _lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
     # skimage sets negative z to 0 (fz below 0): only the third channel has a lower bound
     lower = torch.tensor([-torch.inf, -torch.inf, 0.0], dtype=lab.dtype, device=lab.device).view(3, 1, 1)
     f = torch.maximum(f, lower)
-    xyz = torch.where(f > _INV_THRESHOLD, f.clamp(min=_INV_THRESHOLD) ** 3, (f - _LAB_OFFSET).div_(_KAPPA))  # X/Xn ...
+    xyz = _select(f, _INV_THRESHOLD, f.clamp(min=_INV_THRESHOLD) ** 3, (f - _LAB_OFFSET).div_(_KAPPA))  # X/Xn ...
     rgb_from_xyz = torch.linalg.inv(_xyz_over_white_from_rgb(lab).double()).to(lab.dtype)
     return linear_to_srgb(_apply_matrix(rgb_from_xyz, xyz)).clamp(0.0, 1.0).nan_to_num(0.0)
 

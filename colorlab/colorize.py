@@ -22,8 +22,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from colorlab import color
+from colorlab import color, inference
 from colorlab.device import get_device
+from colorlab.inference import Mode
 from colorlab.io import ColorlabError, ImageSource, load_image
 
 __all__ = ["DEFAULT_MODEL", "colorize", "colorize_l", "colorize_files", "output_paths", "get_model", "ModelLike"]
@@ -43,7 +44,8 @@ _ROWS_PER_CHUNK = 512
 def _cached_model(name: str, device: str) -> nn.Module:
     from colorlab import models
 
-    return models.load(name, weights="bundled").to(device).eval()
+    with torch.inference_mode(False):  # normal weights, even when first asked for inside inference mode
+        return models.load(name, weights="bundled").to(device).eval()
 
 
 def get_model(model: ModelLike = "default", device: torch.device | str | None = None) -> nn.Module:
@@ -72,13 +74,14 @@ def colorize_l(
     *,
     temperature: float | None = None,
     size: int | tuple[int, int] | None = None,
+    mode: Mode = "exact",
     **inputs: torch.Tensor,
 ) -> torch.Tensor:
     """Predict ``ab`` for full-size lightness, the way the reference demos do.
 
     L is resized (bilinear, antialiased) to the working size, normalized with ``model.scheme``,
-    run through the network without gradients, and the predicted ab is upsampled (bilinear) back
-    to the original ``H x W``, to go with the original, sharp lightness.
+    run through the network by :func:`colorlab.inference.predict`, and the predicted ab is
+    upsampled (bilinear) back to the original ``H x W``, to go with the original, sharp lightness.
 
     Args:
         l: ``(N, 1, H, W)`` float, ``L`` in ``[0, 100]``, any size.
@@ -86,6 +89,9 @@ def colorize_l(
         temperature: annealing temperature for classification models (ignored by regression).
         size: working size, an int (square, as the reference implementations squeeze every photo)
             or ``(h, w)``; default: the model's ``input_size``.
+        mode: ``"exact"`` (float32, the plain module's results), ``"fast"`` (reduced precision
+            where the device has it) or ``"auto"`` (fast only where measured faster); see
+            :mod:`colorlab.inference`.
         inputs: extra network inputs at the working size (e.g. SIGGRAPH17's ``ab_hint_norm`` and
             ``mask``), moved to the model's device.
 
@@ -104,8 +110,7 @@ def colorize_l(
     extra = {key: value.to(device) for key, value in inputs.items()}
     if temperature is not None:
         extra["temperature"] = temperature
-    ab_norm = net.predict_ab(l_norm, **extra) if hasattr(net, "predict_ab") else net(l_norm, **extra)
-    ab = color.denormalize_ab(ab_norm.float())
+    ab = color.denormalize_ab(inference.predict(net, l_norm, mode, **extra))
     return F.interpolate(ab, size=tuple(l.shape[-2:]), mode="bilinear", align_corners=False).to(l.device)
 
 
@@ -117,6 +122,7 @@ def colorize(
     temperature: float | None = None,
     *,
     size: int | None = None,
+    mode: Mode = "exact",
 ) -> np.ndarray:
     """Colorize a photo.
 
@@ -128,13 +134,14 @@ def colorize(
             above 1 more saturation (colours outside the sRGB gamut are clipped).
         temperature: for classification models, the annealed-mean temperature (None: the model's default).
         size: working side length (default: the model's ``input_size``).
+        mode: ``"exact"``, ``"fast"`` or ``"auto"``: how the network runs (see :mod:`colorlab.inference`).
 
     Returns:
         ``rgb (H, W, 3) uint8``, the same height and width as the input; its Lab lightness is the
         input's, at full resolution.
 
     Raises:
-        ColorlabError: unreadable image, unknown model, or a negative intensity.
+        ColorlabError: unreadable image, unknown model or mode, or a negative intensity.
     """
     if not np.isfinite(intensity) or intensity < 0:
         raise ColorlabError(f"intensity must be a number >= 0, got {intensity}")
@@ -142,15 +149,16 @@ def colorize(
     height, width = rgb.shape[:2]
     lightness = torch.empty((1, 1, height, width), dtype=torch.float32)
     for rows in _chunks(height):
-        chunk = torch.from_numpy(rgb[rows]).permute(2, 0, 1)
-        lightness[0, :, rows] = color.rgb_to_lab(chunk)[:1]
+        lightness[0, :, rows] = color.rgb_to_l(torch.from_numpy(rgb[rows]).permute(2, 0, 1))
     del rgb
-    ab = colorize_l(lightness, model, temperature=temperature, size=size)
+    ab = colorize_l(lightness, model, temperature=temperature, size=size, mode=mode)
     ab.mul_(float(intensity))
     out = np.empty((height, width, 3), dtype=np.uint8)
+    out_tensor = torch.from_numpy(out)
     for rows in _chunks(height):
         rgb_rows = color.lab_to_rgb(torch.cat((lightness[0, :, rows], ab[0, :, rows]), dim=0))
-        out[rows] = (rgb_rows.permute(1, 2, 0) * 255.0 + 0.5).clamp(0, 255).to(torch.uint8).numpy()
+        # rgb in [0, 1]: x 255 + 0.5, truncated by the cast, is rounding to the nearest level
+        out_tensor[rows].copy_(rgb_rows.mul_(255.0).add_(0.5).permute(1, 2, 0))
     return out
 
 
@@ -194,6 +202,7 @@ def colorize_files(
     *,
     intensity: float = 1.0,
     temperature: float | None = None,
+    mode: Mode = "exact",
     fmt: str = "jpg",
     quality: int = 95,
     progress: bool = True,
@@ -221,7 +230,7 @@ def colorize_files(
     written, errors = [], []
     for (source, _), target in tqdm(list(zip(files, targets)), desc="colorize", unit="image", disable=not progress):
         try:
-            rgb = colorize(source, net, intensity=intensity, temperature=temperature)
+            rgb = colorize(source, net, intensity=intensity, temperature=temperature, mode=mode)
             written.append(save_image(target, rgb, quality=quality, source=source))
         except ColorlabError as error:
             errors.append(str(error))

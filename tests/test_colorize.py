@@ -135,3 +135,17 @@ def test_24_megapixel_photo(bundled_dir):
     photo = np.full((4000, 6000, 3), 0.4, dtype=np.float32)
     out = colorize(photo, "default")
     assert out.shape == (4000, 6000, 3)
+
+
+@pytest.mark.parametrize("mode", ["exact", "fast", "auto"])
+def test_modes_give_the_same_photo_up_to_rounding(mode):
+    photo = _photo()
+    exact = colorize(photo, ConstantAB(20.0, -30.0), mode="exact")
+    out = colorize(photo, ConstantAB(20.0, -30.0), mode=mode)
+    assert out.shape == exact.shape and out.dtype == np.uint8
+    assert np.abs(out.astype(int) - exact).max() <= 1
+
+
+def test_unknown_mode_is_a_colorlab_error():
+    with pytest.raises(ColorlabError, match="mode"):
+        colorize(_photo(), ConstantAB(0.0, 0.0), mode="turbo")
