@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from colorlab import color, metrics
+from colorlab import metrics
+from colorlab.app import grey_version
 from colorlab.colorize import ModelLike, colorize, get_model
 from colorlab.io import ColorlabError, ImageSource, load_image
 
@@ -118,11 +119,6 @@ def prepare_photo(path: ImageSource, size: int | None = None) -> np.ndarray:
     return crop.clamp(0, 1).permute(1, 2, 0).contiguous().numpy()
 
 
-def _grey(rgb: np.ndarray) -> np.ndarray:
-    lightness, ab = color.rgb_to_l_ab(torch.from_numpy(rgb).permute(2, 0, 1))
-    return color.l_ab_to_rgb(lightness, torch.zeros_like(ab)).permute(1, 2, 0).numpy()
-
-
 def evaluate_models(
     models: dict[str, ModelLike] | Sequence[str],
     paths: Sequence[str | os.PathLike] | Mapping[str, ImageSource],
@@ -161,7 +157,7 @@ def evaluate_models(
         target_tensor = torch.from_numpy(target_u8).permute(2, 0, 1)[None].float() / 255
         for label in labels:
             if label == GREY:
-                result = (_grey(target_u8.astype(np.float32) / 255) * 255 + 0.5).astype(np.uint8)
+                result = grey_version(target_u8)
             else:
                 result = colorize(target_u8, nets[label], intensity=intensity, temperature=temperature)
             result_tensor = torch.from_numpy(result).permute(2, 0, 1)[None].float() / 255
