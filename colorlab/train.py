@@ -494,8 +494,8 @@ def run_training(
     if schedule not in ("constant", "cosine"):
         raise ColorlabError(f"unknown schedule {schedule!r}; choose 'constant' or 'cosine'")
     if schedule == "cosine":
-        if not isinstance(task, SupervisedTask):
-            raise ColorlabError(f"schedule 'cosine' is for one-network models; {model} has its own")
+        if set(task.optimizers) != {"model"}:
+            raise ColorlabError(f"schedule 'cosine' is for one-network models; {model} trains {len(task.optimizers)} networks")
         total = epochs * (len(train_data) // batch_size)
         total = min(total, max_steps) if max_steps else total
         task.schedulers["model"] = torch.optim.lr_scheduler.CosineAnnealingLR(task.optimizers["model"], T_max=max(total, 1))

@@ -102,3 +102,19 @@ def test_cosine_schedule_retargets_when_resumed_with_fewer_epochs(tmp_path, monk
     checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert checkpoint["step"] == 8 and checkpoint["schedulers"]["model"]["T_max"] == 8
     assert checkpoint["optimizers"]["model"]["param_groups"][0]["lr"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_classifier_trains_with_cross_entropy_and_cosine(tmp_path, capsys):
+    args = ["train", "--model", "resnet18_classifier", "--data", "synthetic", "--limit", "32", "--size", "32",
+            "--batch-size", "8", "--epochs", "1", "--out", str(tmp_path), "--quiet", "--schedule", "cosine",
+            "--loss", "cross_entropy", "--option", "input_size=32", "--lr", "1e-3"]
+    assert main(args) == 0
+    checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert checkpoint["schedulers"]["model"]["last_epoch"] == 4 and checkpoint["schedulers"]["model"]["T_max"] == 4
+    assert checkpoint["optimizers"]["model"]["param_groups"][0]["lr"] == pytest.approx(0.0, abs=1e-12)
+    model = models.load("resnet18_classifier", weights=str(tmp_path / "model.pt"))
+    assert model.num_classes == checkpoint["nets"]["model"]["head.out.weight"].shape[0]
+    # GANs have two optimizers: no single cosine schedule for them
+    assert main(["train", "--model", "pix2pix_unet_small", "--data", "synthetic", "--limit", "8", "--size", "64",
+                 "--batch-size", "8", "--out", str(tmp_path / "gan"), "--quiet", "--schedule", "cosine"]) == 2
+    assert "one-network models" in capsys.readouterr().err

@@ -129,3 +129,55 @@ def test_ab_scale_multiplies_the_output(options):
     l_norm = torch.rand(1, 1, 32, 32) - 0.5
     with torch.no_grad():
         torch.testing.assert_close(scaled(l_norm), 1.25 * plain(l_norm))
+
+
+def test_classifier_is_the_regression_unet_with_eccv16s_head(tmp_path):
+    from colorlab import bins
+    from colorlab.models.zhang import BinClassifier
+
+    model = models.load("resnet18_classifier").eval()
+    assert isinstance(model, BinClassifier) and isinstance(model, regression.ResNet18Regression)
+    assert model.scheme == "zhang" and model.input_size == 64 and model.temperature == pytest.approx(0.38)
+    q = bins.gamut_bins().shape[0]
+    assert model.num_classes == q
+    torch.testing.assert_close(model.centres, bins.gamut_bins().float(), atol=1e-4, rtol=0)
+    # same trunk as the regression U-Net: only the last convolution (48 -> Q instead of 48 -> 2) differs
+    regressor = models.load("resnet18_regression", depth=3, skips=True)
+    extra = sum(p.numel() for p in model.parameters()) - sum(p.numel() for p in regressor.parameters())
+    assert extra == (q - 2) * (48 * 9 + 1) + 2 * q  # wider last conv + the fixed centres (model_out)
+    l_norm = torch.rand(2, 1, 64, 96) - 0.5
+    with torch.no_grad():
+        raw = model(l_norm, output="logits")
+        assert raw.shape == (2, q, 32, 48)
+        ab_norm = model(l_norm)
+        assert ab_norm.shape == (2, 2, 64, 96)
+        # forward is the annealed mean at model.temperature, as bins.decode computes it
+        torch.testing.assert_close(ab_norm, model.predict_ab(l_norm), atol=1e-5, rtol=0)
+        own, annealed = model.class_distribution(l_norm), model.class_distribution(l_norm, temperature=0.38)
+    torch.testing.assert_close(own.sum(dim=1), torch.ones(2, 32, 48))
+    entropy = [-(p * p.log()).sum(dim=1).mean() for p in (own, annealed)]
+    assert entropy[1] < entropy[0]  # annealing sharpens the distribution towards its mode
+    with pytest.raises(ColorlabError, match="output must be"):
+        model(l_norm, output="nope")
+    with pytest.raises(ColorlabError, match="temperature must be > 0"):
+        models.load("resnet18_classifier", temperature=0)
+
+
+def test_classifier_starts_from_a_regression_file(tmp_path):
+    torch.manual_seed(0)
+    regressor = models.load("resnet18_regression", depth=3, skips=True)
+    torch.save(regressor.state_dict(), tmp_path / "regression.pt")
+    model = models.load("resnet18_classifier", weights=str(tmp_path / "regression.pt"))
+    own, theirs = model.state_dict(), regressor.state_dict()
+    assert own["head.out.weight"].shape[0] == model.num_classes
+    for key in theirs:
+        if not key.startswith("head.out."):
+            torch.testing.assert_close(own[key], theirs[key])
+    # and a classifier file loads as it is
+    torch.save(own, tmp_path / "classifier.pt")
+    again = models.load("resnet18_classifier", weights=str(tmp_path / "classifier.pt"))
+    torch.testing.assert_close(again.state_dict()["head.out.weight"], own["head.out.weight"])
+    # a regression file of another shape is a one-line error
+    torch.save(models.load("resnet18_regression").state_dict(), tmp_path / "plain.pt")
+    with pytest.raises(ColorlabError, match="weights do not fit ResNet18Classifier"):
+        models.load("resnet18_classifier", weights=str(tmp_path / "plain.pt"))

@@ -13,10 +13,12 @@ import torch
 import torchvision
 from torch import nn
 
+from colorlab import bins
 from colorlab.io import ColorlabError
-from colorlab.models.registry import load_state_dict_file, register
+from colorlab.models.registry import apply_state_dict, load_state_dict_file, read_weights_file, register
+from colorlab.models.zhang import PAPER_TEMPERATURE, BinClassifier
 
-__all__ = ["ResNet18Regression", "imagenet_resnet18_state", "imagenet_encoder_state"]
+__all__ = ["ResNet18Regression", "ResNet18Classifier", "imagenet_resnet18_state", "imagenet_encoder_state"]
 
 IMAGENET_WEIGHTS = torchvision.models.ResNet18_Weights.IMAGENET1K_V1
 
@@ -29,23 +31,24 @@ class _SkipDecoder(nn.Module):
     """U-Net style decoder: upsample ×2, concatenate the encoder feature of that size, convolve.
 
     ``features`` are the encoder outputs from fine to coarse; the coarsest one is the start.
-    The output (at the finest feature's size) is 2 channels, upsampled bilinearly by the caller.
+    The output (at the finest feature's size) has ``out_channels`` channels (2: ab; Q: class
+    scores), upsampled bilinearly by the caller.
     """
 
-    def __init__(self, skip_channels: list[int], stage_channels: list[int]):
+    def __init__(self, skip_channels: list[int], stage_channels: list[int], out_channels: int = 2):
         super().__init__()
         # skip_channels: fine -> coarse, e.g. [64 (1/2), 64 (1/4), 128 (1/8), 256 (1/16)]
         # stage_channels: coarse -> fine output channels of each stage, one per skip but the last
         self.stages = nn.ModuleList()
         channels = skip_channels[-1]
-        for index, out_channels in enumerate(stage_channels):
+        for index, stage_out in enumerate(stage_channels):
             skip = skip_channels[-2 - index]
-            layers = _conv_bn_relu(channels + skip, out_channels)
+            layers = _conv_bn_relu(channels + skip, stage_out)
             if index < 2:  # the coarse stages are cheap: give them a second convolution
-                layers += _conv_bn_relu(out_channels, out_channels)
+                layers += _conv_bn_relu(stage_out, stage_out)
             self.stages.append(nn.Sequential(*layers))
-            channels = out_channels
-        self.out = nn.Conv2d(channels, 2, 3, padding=1)
+            channels = stage_out
+        self.out = nn.Conv2d(channels, out_channels, 3, padding=1)
 
     def forward(self, features: list[torch.Tensor]) -> torch.Tensor:
         x = features[-1]
@@ -76,7 +79,9 @@ class ResNet18Regression(nn.Module):
 
     scheme = "zhang"
 
-    def __init__(self, width: int = 128, input_size: int = 128, depth: int = 2, skips: bool = False, ab_scale: float = 1.0):
+    def __init__(
+        self, width: int = 128, input_size: int = 128, depth: int = 2, skips: bool = False, ab_scale: float = 1.0, out_channels: int = 2
+    ):
         super().__init__()
         self.ab_scale = float(ab_scale)
         if depth not in (2, 3) or (depth == 3 and not skips):
@@ -90,7 +95,7 @@ class ResNet18Regression(nn.Module):
         if skips:
             skip_channels = [64, 64, 128, 256][: depth + 1]
             stage_channels = [width, width // 2, width * 3 // 8][-depth:]
-            self.head = _SkipDecoder(skip_channels, stage_channels)
+            self.head = _SkipDecoder(skip_channels, stage_channels, out_channels)
             return
         self.head = nn.Sequential(
             *_conv_bn_relu(128, width),
@@ -103,17 +108,62 @@ class ResNet18Regression(nn.Module):
             nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
         )
 
-    def forward(self, l_norm: torch.Tensor) -> torch.Tensor:
-        if not self.skips:
-            return self.head(self.encoder(l_norm)) * self.ab_scale
+    def _skip_head(self, l_norm: torch.Tensor) -> torch.Tensor:
+        """The U-Net path: encoder features -> head output at 1/2 of the input size."""
         features = []
         x = l_norm
         for index, layer in enumerate(self.encoder):
             x = layer(x)
             if index in (2, 4, 5, 6):  # relu (1/2), layer1 (1/4), layer2 (1/8), layer3 (1/16)
                 features.append(x)
-        ab_half = self.head(features)  # at 1/2 of the input size
+        return self.head(features)
+
+    def forward(self, l_norm: torch.Tensor) -> torch.Tensor:
+        if not self.skips:
+            return self.head(self.encoder(l_norm)) * self.ab_scale
+        ab_half = self._skip_head(l_norm)  # at 1/2 of the input size
         return nn.functional.interpolate(ab_half, size=l_norm.shape[-2:], mode="bilinear", align_corners=False) * self.ab_scale
+
+
+class ResNet18Classifier(BinClassifier, ResNet18Regression):
+    """The U-Net of :class:`ResNet18Regression` with Zhang et al.'s head: ab *classified* into bins.
+
+    Same encoder and decoder (``depth`` 2 or 3, always with skips), but the last convolution
+    gives ``Q`` class scores per pixel at 1/2 of the input size instead of 2 ab values; the
+    distribution is decoded like ECCV16's (:class:`colorlab.models.zhang.BinClassifier`): softmax
+    at ``temperature``, the expected bin centre, bilinear resize to the input size. Trained with
+    (optionally rebalanced) cross-entropy on soft-encoded targets. ``temperature`` is the knob
+    between the dull mean (``T = 1``) and the vivid, patchy mode (``T -> 0``).
+
+    Input ``l_norm (N, 1, H, W)`` (``"zhang"`` scheme), H and W multiples of 16 (``depth=3``) or 8.
+    Output ``ab_norm (N, 2, H, W)``, or with ``output="logits"`` the raw scores ``(N, Q, H/2, W/2)``.
+    """
+
+    scheme = "zhang"
+
+    def __init__(
+        self,
+        width: int = 128,
+        input_size: int = 64,
+        depth: int = 3,
+        centres: torch.Tensor | None = None,
+        temperature: float = PAPER_TEMPERATURE,
+    ):
+        centres = bins.gamut_bins() if centres is None else bins.load_centres(centres)
+        super().__init__(width=width, input_size=input_size, depth=depth, skips=True, out_channels=centres.shape[0])
+        if not temperature > 0:
+            raise ColorlabError(f"temperature must be > 0, got {temperature}")
+        self.temperature = float(temperature)
+        self.folded_inverse_temperature = 1.0
+        self._set_centres(centres)
+
+    def forward(self, l_norm: torch.Tensor, output: str = "ab") -> torch.Tensor:
+        raw = self._skip_head(l_norm)  # (N, Q, H/2, W/2)
+        if output == "logits":
+            return raw
+        if output != "ab":
+            raise ColorlabError(f"output must be 'ab' or 'logits', got {output!r}")
+        return self._annealed_mean(raw, l_norm.shape[-2:])
 
 
 def imagenet_resnet18_state() -> dict[str, torch.Tensor]:
@@ -163,3 +213,26 @@ def build_resnet18_regression(
     elif weights is not None:
         load_state_dict_file(weights, model)
     return model
+
+
+@register("resnet18_classifier", "ResNet-18 U-Net (as resnet18_regression) with ECCV16's head: ab classified into bins, annealed mean")
+def build_resnet18_classifier(
+    weights: str | None = None,
+    width: int = 128,
+    input_size: int = 64,
+    depth: int = 3,
+    temperature: float = PAPER_TEMPERATURE,
+) -> ResNet18Classifier:
+    """``weights``: None (random init), a classifier file, or a ``resnet18_regression`` file with
+    ``skips=True`` and the same ``depth`` and ``width``: then everything but the last convolution
+    (2 ab outputs there, ``Q`` class scores here) starts from the regression model."""
+    model = ResNet18Classifier(width=width, input_size=input_size, depth=depth, temperature=temperature)
+    if weights is None:
+        return model
+    state = read_weights_file(weights)["state_dict"]
+    out_weight = state.get("head.out.weight")
+    if out_weight is not None and out_weight.shape[0] == 2:  # a regression model: keep our class head
+        own = model.state_dict()
+        state = {**state, "head.out.weight": own["head.out.weight"], "head.out.bias": own["head.out.bias"]}
+        state.setdefault("model_out.weight", own["model_out.weight"])
+    return apply_state_dict(model, state, weights)

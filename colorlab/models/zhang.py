@@ -66,6 +66,7 @@ from colorlab.models.registry import apply_state_dict, read_weights_file, regist
 from colorlab.train import Task
 
 __all__ = [
+    "BinClassifier",
     "ECCV16",
     "SIGGRAPH17",
     "ECCV16Task",
@@ -165,7 +166,92 @@ def _resize(image: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
 # ----------------------------------------------------------------------------------------------
 
 
-class ECCV16(nn.Module):
+class BinClassifier(nn.Module):
+    """What every network that classifies ab into bins shares: decoding and the training task.
+
+    A subclass has ``model_out`` (the fixed 1x1 convolution ``Q -> 2`` whose weights are the bin
+    centres ``/ 110``), ``folded_inverse_temperature``, ``temperature`` and a ``forward(l_norm,
+    output="logits")`` that returns raw class scores ``(N, Q, h, w)``. :class:`ECCV16` is one;
+    :class:`colorlab.models.regression.ResNet18Classifier` (the same head on a ResNet-18 U-Net)
+    is another.
+    """
+
+    @property
+    def num_classes(self) -> int:
+        """``Q``, the number of ab bins."""
+        return self.model_out.weight.shape[1]
+
+    @property
+    def centres(self) -> torch.Tensor:
+        """``(Q, 2)`` bin centres in Lab units, read from ``model_out.weight`` (times 110)."""
+        return denormalize_ab(self.model_out.weight.detach()[:, :, 0, 0].T)
+
+    def _set_centres(self, centres: torch.Tensor) -> None:
+        """Build the fixed ``model_out`` convolution from ``(Q, 2)`` centres in Lab units."""
+        q = centres.shape[0]
+        self.model_out = nn.Conv2d(q, 2, 1, bias=False)
+        with torch.no_grad():
+            self.model_out.weight.copy_(normalize_ab(centres).T.reshape(2, q, 1, 1))
+        self.model_out.weight.requires_grad_(False)
+
+    def _annealed_mean(self, raw: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
+        """Raw scores ``(N, Q, h, w)`` -> ``ab_norm (N, 2, *size)``: softmax at :attr:`temperature`,
+        ``model_out`` (the expected centre), bilinear resize."""
+        scale = 1.0 / (self.folded_inverse_temperature * self.temperature)
+        if abs(scale - 1.0) > 1e-9:  # released weights at their own T: exactly the official pass
+            raw = raw * scale
+        return _resize(self.model_out(torch.softmax(raw, dim=1)), size)
+
+    def logits(self, l_norm: torch.Tensor) -> torch.Tensor:
+        """Raw class scores ``(N, Q, h, w)`` (for the released ECCV16 weights: true logits x 2.606)."""
+        return self(l_norm, output="logits")
+
+    def true_logits(self, l_norm: torch.Tensor) -> torch.Tensor:
+        """Class scores with the folded ``1 / T`` undone: ``logits / folded_inverse_temperature``."""
+        return self.logits(l_norm) / self.folded_inverse_temperature
+
+    def class_distribution(self, l_norm: torch.Tensor, temperature: float | None = None) -> torch.Tensor:
+        """Per-pixel probabilities over the bins, ``(N, Q, h, w)``, summing to 1 over Q.
+
+        ``temperature=None`` (or 1): the network's own distribution ``softmax(true_logits)``;
+        ``T < 1`` sharpens it (the annealing of the paper), ``T > 1`` flattens it.
+        """
+        temperature = 1.0 if temperature is None else temperature
+        if not temperature > 0:
+            raise ColorlabError(f"temperature must be > 0, got {temperature}")
+        return torch.softmax(self.true_logits(l_norm) / temperature, dim=1)
+
+    def predict_ab(self, l_norm: torch.Tensor, temperature: float | None = None, method: str = "annealed_mean") -> torch.Tensor:
+        """Decode the predicted distribution with :func:`colorlab.bins.decode`, upsampled to H x W.
+
+        Args:
+            l_norm: ``(N, 1, H, W)`` normalized lightness.
+            temperature: annealing ``T`` (default :attr:`temperature`); only for ``"annealed_mean"``.
+            method: ``"annealed_mean"``, ``"mean"`` (``T = 1``) or ``"mode"`` (the most likely bin,
+                the limit ``T -> 0``).
+
+        Returns:
+            ``(N, 2, H, W)`` ``ab_norm``.
+        """
+        temperature = self.temperature if temperature is None else temperature
+        ab = bins.decode(self.true_logits(l_norm), self.centres, method=method, temperature=temperature)
+        return _resize(normalize_ab(ab), l_norm.shape[-2:])
+
+    def training_task(self, lr: float = 1e-3, loss: str | None = None, data=None, **options) -> "ECCV16Task":
+        """The paper's training: class-rebalanced cross-entropy on soft-encoded targets.
+
+        Args:
+            lr: Adam learning rate (the paper: 3e-5 with batches of 40 ImageNet images for
+                450k steps; larger for small networks trained briefly).
+            loss: ``"rebalanced"`` (default) or ``"cross_entropy"`` (no rebalancing).
+            data: the training dataset; up to 500 items estimate the colour prior the
+                rebalancing weights come from. Without data, every weight is 1.
+            options: passed to :class:`ECCV16Task` (``prior_items``, ``lam``, ``betas``, ...).
+        """
+        return ECCV16Task(self, lr=lr, loss=loss or "rebalanced", data=data, **options)
+
+
+class ECCV16(BinClassifier):
     """Zhang et al. 2016: per-pixel classification over ``Q`` ab bins, decoded by an annealed mean.
 
     Layout (channels for ``width = 1``; ``H`` a multiple of 8 for the sizes shown)::
@@ -238,20 +324,7 @@ class ECCV16(nn.Module):
             _conv(c256, c256), _relu(),
             nn.Conv2d(c256, q, 1),
         )
-        self.model_out = nn.Conv2d(q, 2, 1, bias=False)
-        with torch.no_grad():
-            self.model_out.weight.copy_(normalize_ab(centres).T.reshape(2, q, 1, 1))
-        self.model_out.weight.requires_grad_(False)
-
-    @property
-    def num_classes(self) -> int:
-        """``Q``, the number of ab bins."""
-        return self.model_out.weight.shape[1]
-
-    @property
-    def centres(self) -> torch.Tensor:
-        """``(Q, 2)`` bin centres in Lab units, read from ``model_out.weight`` (times 110)."""
-        return denormalize_ab(self.model_out.weight.detach()[:, :, 0, 0].T)
+        self._set_centres(centres)
 
     def forward(self, l_norm: torch.Tensor, output: str = "ab") -> torch.Tensor:
         """``l_norm (N, 1, H, W)`` -> ``ab_norm (N, 2, H, W)``, the annealed mean at :attr:`temperature`.
@@ -268,59 +341,7 @@ class ECCV16(nn.Module):
             return raw
         if output != "ab":
             raise ColorlabError(f"output must be 'ab' or 'logits', got {output!r}")
-        scale = 1.0 / (self.folded_inverse_temperature * self.temperature)
-        if abs(scale - 1.0) > 1e-9:  # released weights at their own T: exactly the official pass
-            raw = raw * scale
-        ab_norm = self.model_out(torch.softmax(raw, dim=1))
-        return _resize(ab_norm, l_norm.shape[-2:])
-
-    def logits(self, l_norm: torch.Tensor) -> torch.Tensor:
-        """Raw class scores ``(N, Q, H/4, W/4)`` (for the released weights: true logits x 2.606)."""
-        return self(l_norm, output="logits")
-
-    def true_logits(self, l_norm: torch.Tensor) -> torch.Tensor:
-        """Class scores with the folded ``1 / T`` undone: ``logits / folded_inverse_temperature``."""
-        return self.logits(l_norm) / self.folded_inverse_temperature
-
-    def class_distribution(self, l_norm: torch.Tensor, temperature: float | None = None) -> torch.Tensor:
-        """Per-pixel probabilities over the bins, ``(N, Q, H/4, W/4)``, summing to 1 over Q.
-
-        ``temperature=None`` (or 1): the network's own distribution ``softmax(true_logits)``;
-        ``T < 1`` sharpens it (the annealing of the paper), ``T > 1`` flattens it.
-        """
-        temperature = 1.0 if temperature is None else temperature
-        if not temperature > 0:
-            raise ColorlabError(f"temperature must be > 0, got {temperature}")
-        return torch.softmax(self.true_logits(l_norm) / temperature, dim=1)
-
-    def predict_ab(self, l_norm: torch.Tensor, temperature: float | None = None, method: str = "annealed_mean") -> torch.Tensor:
-        """Decode the predicted distribution with :func:`colorlab.bins.decode`, upsampled to H x W.
-
-        Args:
-            l_norm: ``(N, 1, H, W)`` normalized lightness.
-            temperature: annealing ``T`` (default :attr:`temperature`); only for ``"annealed_mean"``.
-            method: ``"annealed_mean"``, ``"mean"`` (``T = 1``) or ``"mode"`` (the most likely bin,
-                the limit ``T -> 0``).
-
-        Returns:
-            ``(N, 2, H, W)`` ``ab_norm``.
-        """
-        temperature = self.temperature if temperature is None else temperature
-        ab = bins.decode(self.true_logits(l_norm), self.centres, method=method, temperature=temperature)
-        return _resize(normalize_ab(ab), l_norm.shape[-2:])
-
-    def training_task(self, lr: float = 1e-3, loss: str | None = None, data=None, **options) -> ECCV16Task:
-        """The paper's training: class-rebalanced cross-entropy on soft-encoded targets.
-
-        Args:
-            lr: Adam learning rate (the paper: 3e-5 with batches of 40 ImageNet images for
-                450k steps; larger for small networks trained briefly).
-            loss: ``"rebalanced"`` (default) or ``"cross_entropy"`` (no rebalancing).
-            data: the training dataset; up to 500 items estimate the colour prior the
-                rebalancing weights come from. Without data, every weight is 1.
-            options: passed to :class:`ECCV16Task` (``prior_items``, ``lam``, ``betas``, ...).
-        """
-        return ECCV16Task(self, lr=lr, loss=loss or "rebalanced", data=data, **options)
+        return self._annealed_mean(raw, l_norm.shape[-2:])
 
 
 class ECCV16Task(Task):
@@ -383,6 +404,8 @@ class ECCV16Task(Task):
             raw = self.net("model")(l_norm, output="logits")
         loss = self.loss(raw, ab_norm)
         self.amp.step(loss, self.optimizers["model"])
+        if "model" in self.schedulers:
+            self.schedulers["model"].step()
         return {"loss": loss.item()}
 
     @torch.no_grad()
@@ -616,6 +639,8 @@ class SIGGRAPH17Task(Task):
         class_loss = F.cross_entropy(class_scores.float(), target)
         loss = huber + self.class_weight * class_loss
         self.amp.step(loss, self.optimizers["model"])
+        if "model" in self.schedulers:
+            self.schedulers["model"].step()
         return {"loss": loss.item(), "huber": huber.item(), "class": class_loss.item()}
 
     @torch.no_grad()
