@@ -35,6 +35,7 @@ __all__ = [
     "denormalize_l_pix2pix",
     "normalize_ab",
     "denormalize_ab",
+    "scale_ab",
     "normalize_l",
     "denormalize_l",
     "normalize_lab",
@@ -285,6 +286,30 @@ def normalize_ab(ab: torch.Tensor) -> torch.Tensor:
 def denormalize_ab(ab_norm: torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`normalize_ab`: ``ab_norm * 110``."""
     return ab_norm * _AB_SCALE
+
+
+def scale_ab(ab: torch.Tensor, scale: float = 1.0, spread: float = 1.0) -> torch.Tensor:
+    """More (or less) vivid colour: ``scale * (m + spread * (ab - m))``, ``m`` each image's mean ab.
+
+    ``scale`` multiplies every colour (the image's overall cast too); ``spread`` widens the
+    colours' differences around the image's own mean colour and leaves the cast alone. Both
+    at 1: ``ab`` unchanged. A regression model predicts the mean of the colours it cannot tell
+    apart, duller than real photos; the bundled models store the factors chosen on held-out
+    photos (``colorlab/weights/README.md``).
+
+    Args:
+        ab: ``(..., 2, H, W)`` float, Lab units or normalized (the operation is linear).
+        scale, spread: factors, ``>= 0``.
+
+    Returns:
+        ``(..., 2, H, W)``, a new tensor (the input itself when both factors are 1).
+    """
+    if scale == 1.0 and spread == 1.0:
+        return ab
+    if spread != 1.0:
+        mean = ab.mean(dim=(-2, -1), keepdim=True)
+        ab = mean + spread * (ab - mean)
+    return ab * scale
 
 
 Scheme = Literal["zhang", "pix2pix"]

@@ -1,4 +1,4 @@
-"""Choose a trained regression model's working size and ``ab_scale`` on held-out photos.
+"""Choose a trained model's working size, ``ab_scale`` and ``ab_spread`` on held-out photos.
 
 An MSE-trained regressor predicts the mean of the colours it cannot tell apart: the best PSNR, and
 washed-out photos. Scaling its ab by a factor a little above 1 costs little PSNR (the error is
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -33,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--options", nargs="*", default=[], metavar="KEY=VALUE", help="the builder options used in training")
     parser.add_argument("--sizes", nargs="+", type=int, default=[64])
     parser.add_argument("--scales", nargs="+", type=float, default=[1.0, 1.1, 1.2, 1.3])
+    parser.add_argument("--spreads", nargs="+", type=float, default=[1.0], help="ab_spread factors (colorlab.color.scale_ab)")
+    parser.add_argument("--temperatures", nargs="+", type=float, default=[None], help="annealed-mean T (bin classifiers only)")
     parser.add_argument("--min-colourfulness", type=float, default=0.55, help="share of the originals' colourfulness to reach")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--out", default=None, help="folder for calibration.json and the leaderboard")
@@ -41,11 +44,18 @@ def main(argv: list[str] | None = None) -> int:
     base = models.load(args.model, weights=args.weights, **parse_options(args.options)).eval()
     photos = find_images(args.photos)[: args.limit]
     candidates = {}
+    if args.temperatures != [None] and not hasattr(base, "temperature"):
+        parser.error(f"--temperatures: {args.model} is not a bin classifier")
     for size in args.sizes:
-        for scale in args.scales:
-            model = copy.deepcopy(base)
-            model.input_size, model.ab_scale = size, scale
-            candidates[f"size={size} scale={scale:g}"] = model
+        for temperature in args.temperatures:
+            for scale, spread in itertools.product(args.scales, args.spreads):
+                model = copy.deepcopy(base)
+                model.input_size, model.ab_scale, model.ab_spread = size, scale, spread
+                label = f"size={size} scale={scale:g}" + (f" spread={spread:g}" if args.spreads != [1.0] else "")
+                if temperature is not None:
+                    model.temperature = temperature
+                    label += f" T={temperature:g}"
+                candidates[label] = model
     board = evaluate_models(candidates, photos)
     means = board.means()
     grey = means[GREY]

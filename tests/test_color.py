@@ -186,3 +186,18 @@ def test_row_blocks_give_the_same_result_as_one_pass(monkeypatch):
     torch.testing.assert_close(color.lab_to_rgb(whole_lab), whole_rgb, rtol=0, atol=1e-12)
     permuted = rgb[0].permute(1, 2, 0).contiguous().permute(2, 0, 1)  # a channel-last view
     torch.testing.assert_close(color.rgb_to_lab(permuted), whole_lab[0], rtol=0, atol=1e-12)
+
+
+def test_scale_ab_scales_around_each_images_mean_colour():
+    ab = torch.tensor([[[[10.0, 30.0]], [[-20.0, 0.0]]]]).repeat(2, 1, 1, 1)  # (2, 2, 1, 2)
+    ab[1] *= -1
+    assert color.scale_ab(ab) is ab  # both factors 1: untouched
+    torch.testing.assert_close(color.scale_ab(ab, scale=1.5), 1.5 * ab)
+    spread = color.scale_ab(ab, spread=2.0)
+    # image 0: mean a = 20, b = -10 -> a: 20 -/+ 2 * 10, b: -10 -/+ 2 * 10; image 1 is its negative
+    expected0 = torch.tensor([[[0.0, 40.0]], [[-30.0, 10.0]]])
+    torch.testing.assert_close(spread[0], expected0)
+    torch.testing.assert_close(spread[1], -expected0)
+    torch.testing.assert_close(spread.mean(dim=(-2, -1)), ab.mean(dim=(-2, -1)))  # the cast is kept
+    torch.testing.assert_close(color.scale_ab(ab, scale=0.5, spread=2.0), 0.5 * spread)
+    torch.testing.assert_close(color.scale_ab(ab, spread=0.0), ab.mean(dim=(-2, -1), keepdim=True).expand_as(ab))

@@ -131,6 +131,36 @@ def test_ab_scale_multiplies_the_output(options):
         torch.testing.assert_close(scaled(l_norm), 1.25 * plain(l_norm))
 
 
+@pytest.mark.parametrize("name", ["resnet18_regression", "resnet18_classifier"])
+def test_ab_spread_widens_colours_around_the_images_mean(name):
+    from colorlab.color import scale_ab
+
+    torch.manual_seed(0)
+    options = {"depth": 3, "skips": True} if name == "resnet18_regression" else {}
+    plain = models.load(name, width=32, **options).eval()
+    spread = models.load(name, width=32, ab_spread=1.5, ab_scale=1.2, **options).eval()
+    spread.load_state_dict(plain.state_dict())
+    l_norm = torch.rand(2, 1, 32, 32) - 0.5
+    with torch.no_grad():
+        ab, widened = plain(l_norm), spread(l_norm)
+        assert ab.std(dim=(-2, -1)).min() > 1e-4  # varied colours, so the spread is visible
+        # bilinear resizing keeps means and is linear: spreading before it = spreading after it
+        torch.testing.assert_close(widened, scale_ab(ab, 1.2, 1.5), atol=1e-5, rtol=1e-4)
+
+
+def test_ab_scale_multiplies_a_classifiers_decoded_ab():
+    torch.manual_seed(0)
+    plain = models.load("resnet18_classifier", width=32).eval()
+    scaled = models.load("resnet18_classifier", width=32, ab_scale=1.25).eval()
+    scaled.load_state_dict(plain.state_dict())
+    l_norm = torch.rand(1, 1, 32, 32) - 0.5
+    with torch.no_grad():
+        assert plain(l_norm).abs().max() > 0.01  # not all grey, so the factor is visible
+        torch.testing.assert_close(scaled(l_norm), 1.25 * plain(l_norm))
+        torch.testing.assert_close(scaled.predict_ab(l_norm, temperature=0.5), 1.25 * plain.predict_ab(l_norm, temperature=0.5))
+        torch.testing.assert_close(scaled.predict_ab(l_norm, method="mode"), 1.25 * plain.predict_ab(l_norm, method="mode"))
+
+
 def test_classifier_is_the_regression_unet_with_eccv16s_head(tmp_path):
     from colorlab import bins
     from colorlab.models.zhang import BinClassifier

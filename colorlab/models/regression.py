@@ -14,6 +14,7 @@ import torchvision
 from torch import nn
 
 from colorlab import bins
+from colorlab.color import scale_ab
 from colorlab.io import ColorlabError
 from colorlab.models.registry import apply_state_dict, load_state_dict_file, read_weights_file, register
 from colorlab.models.zhang import PAPER_TEMPERATURE, BinClassifier
@@ -75,15 +76,25 @@ class ResNet18Regression(nn.Module):
         ab_scale: a fixed factor on the output ab (1: the trained network as it is). The bundled
             model stores the factor chosen on held-out photos (its model card says how): an MSE
             regressor predicts the mean colour, which is duller than any real photo.
+        ab_spread: a fixed factor on each image's ab *around its mean ab* (its colour cast kept);
+            see :func:`colorlab.color.scale_ab`.
     """
 
     scheme = "zhang"
 
     def __init__(
-        self, width: int = 128, input_size: int = 128, depth: int = 2, skips: bool = False, ab_scale: float = 1.0, out_channels: int = 2
+        self,
+        width: int = 128,
+        input_size: int = 128,
+        depth: int = 2,
+        skips: bool = False,
+        ab_scale: float = 1.0,
+        out_channels: int = 2,
+        ab_spread: float = 1.0,
     ):
         super().__init__()
         self.ab_scale = float(ab_scale)
+        self.ab_spread = float(ab_spread)
         if depth not in (2, 3) or (depth == 3 and not skips):
             raise ColorlabError(f"depth={depth}, skips={skips}: use depth 2, or depth 3 with skips=True")
         self.input_size = input_size
@@ -120,9 +131,9 @@ class ResNet18Regression(nn.Module):
 
     def forward(self, l_norm: torch.Tensor) -> torch.Tensor:
         if not self.skips:
-            return self.head(self.encoder(l_norm)) * self.ab_scale
-        ab_half = self._skip_head(l_norm)  # at 1/2 of the input size
-        return nn.functional.interpolate(ab_half, size=l_norm.shape[-2:], mode="bilinear", align_corners=False) * self.ab_scale
+            return scale_ab(self.head(self.encoder(l_norm)), self.ab_scale, self.ab_spread)
+        ab_half = scale_ab(self._skip_head(l_norm), self.ab_scale, self.ab_spread)  # at 1/2 of the input size
+        return nn.functional.interpolate(ab_half, size=l_norm.shape[-2:], mode="bilinear", align_corners=False)
 
 
 class ResNet18Classifier(BinClassifier, ResNet18Regression):
@@ -148,9 +159,19 @@ class ResNet18Classifier(BinClassifier, ResNet18Regression):
         depth: int = 3,
         centres: torch.Tensor | None = None,
         temperature: float = PAPER_TEMPERATURE,
+        ab_scale: float = 1.0,
+        ab_spread: float = 1.0,
     ):
         centres = bins.gamut_bins() if centres is None else bins.load_centres(centres)
-        super().__init__(width=width, input_size=input_size, depth=depth, skips=True, out_channels=centres.shape[0])
+        super().__init__(
+            width=width,
+            input_size=input_size,
+            depth=depth,
+            skips=True,
+            ab_scale=ab_scale,
+            out_channels=centres.shape[0],
+            ab_spread=ab_spread,
+        )
         if not temperature > 0:
             raise ColorlabError(f"temperature must be > 0, got {temperature}")
         self.temperature = float(temperature)
@@ -204,9 +225,12 @@ def build_resnet18_regression(
     depth: int = 2,
     skips: bool = False,
     ab_scale: float = 1.0,
+    ab_spread: float = 1.0,
 ) -> ResNet18Regression:
     """``weights``: None (random init), ``"imagenet"`` (pretrained encoder, random head) or a file path."""
-    model = ResNet18Regression(width=width, input_size=input_size, depth=depth, skips=skips, ab_scale=ab_scale)
+    model = ResNet18Regression(
+        width=width, input_size=input_size, depth=depth, skips=skips, ab_scale=ab_scale, ab_spread=ab_spread
+    )
     if weights == "imagenet":
         wanted = model.encoder.state_dict()
         model.encoder.load_state_dict({key: value for key, value in imagenet_encoder_state().items() if key in wanted})
@@ -222,11 +246,15 @@ def build_resnet18_classifier(
     input_size: int = 64,
     depth: int = 3,
     temperature: float = PAPER_TEMPERATURE,
+    ab_scale: float = 1.0,
+    ab_spread: float = 1.0,
 ) -> ResNet18Classifier:
     """``weights``: None (random init), a classifier file, or a ``resnet18_regression`` file with
     ``skips=True`` and the same ``depth`` and ``width``: then everything but the last convolution
     (2 ab outputs there, ``Q`` class scores here) starts from the regression model."""
-    model = ResNet18Classifier(width=width, input_size=input_size, depth=depth, temperature=temperature)
+    model = ResNet18Classifier(
+        width=width, input_size=input_size, depth=depth, temperature=temperature, ab_scale=ab_scale, ab_spread=ab_spread
+    )
     if weights is None:
         return model
     state = read_weights_file(weights)["state_dict"]

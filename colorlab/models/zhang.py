@@ -59,7 +59,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from colorlab import bins
-from colorlab.color import denormalize_ab, normalize_ab, normalize_l
+from colorlab.color import denormalize_ab, normalize_ab, normalize_l, scale_ab
 from colorlab.data.download import download
 from colorlab.io import ColorlabError
 from colorlab.models.registry import apply_state_dict, read_weights_file, register
@@ -174,7 +174,14 @@ class BinClassifier(nn.Module):
     output="logits")`` that returns raw class scores ``(N, Q, h, w)``. :class:`ECCV16` is one;
     :class:`colorlab.models.regression.ResNet18Classifier` (the same head on a ResNet-18 U-Net)
     is another.
+
+    ``ab_scale`` and ``ab_spread`` (default 1) act on the decoded ab as they do for the regression
+    models (:func:`colorlab.color.scale_ab`): fixed factors, chosen on held-out photos and stored
+    with bundled weights.
     """
+
+    ab_scale: float = 1.0
+    ab_spread: float = 1.0
 
     @property
     def num_classes(self) -> int:
@@ -200,7 +207,7 @@ class BinClassifier(nn.Module):
         scale = 1.0 / (self.folded_inverse_temperature * self.temperature)
         if abs(scale - 1.0) > 1e-9:  # released weights at their own T: exactly the official pass
             raw = raw * scale
-        return _resize(self.model_out(torch.softmax(raw, dim=1)), size)
+        return _resize(scale_ab(self.model_out(torch.softmax(raw, dim=1)), self.ab_scale, self.ab_spread), size)
 
     def logits(self, l_norm: torch.Tensor) -> torch.Tensor:
         """Raw class scores ``(N, Q, h, w)`` (for the released ECCV16 weights: true logits x 2.606)."""
@@ -231,11 +238,11 @@ class BinClassifier(nn.Module):
                 the limit ``T -> 0``).
 
         Returns:
-            ``(N, 2, H, W)`` ``ab_norm``.
+            ``(N, 2, H, W)`` ``ab_norm`` (with :attr:`ab_scale` and :attr:`ab_spread` applied).
         """
         temperature = self.temperature if temperature is None else temperature
         ab = bins.decode(self.true_logits(l_norm), self.centres, method=method, temperature=temperature)
-        return _resize(normalize_ab(ab), l_norm.shape[-2:])
+        return _resize(scale_ab(normalize_ab(ab), self.ab_scale, self.ab_spread), l_norm.shape[-2:])
 
     def training_task(self, lr: float = 1e-3, loss: str | None = None, data=None, **options) -> "ECCV16Task":
         """The paper's training: class-rebalanced cross-entropy on soft-encoded targets.
