@@ -281,15 +281,16 @@ def load_model(key: str | nn.Module = "default") -> nn.Module:
 
 def uses_temperature(key: str | nn.Module) -> bool:
     """Whether the model decodes a colour distribution, so that the temperature slider applies
-    (the ECCV16 classifiers); False for regression, pix2pix and SIGGRAPH17 (its output head)."""
-    from colorlab.models.zhang import ECCV16
+    (the bin classifiers: ECCV16, resnet18_classifier); False for regression, pix2pix and
+    SIGGRAPH17 (its output head)."""
+    from colorlab.models.zhang import BinClassifier
 
-    return isinstance(load_model(key), ECCV16)
+    return isinstance(load_model(key), BinClassifier)
 
 
 def default_temperature(key: str | nn.Module) -> float:
-    """The annealing temperature the model uses when none is given (0.38 for ECCV16), else the
-    temperature slider's default."""
+    """The annealing temperature the model uses when none is given (0.38 for ECCV16, 0.6 for the
+    bundled resnet18_classifier), else the temperature slider's default."""
     net = load_model(key)
     return float(getattr(net, "temperature", TEMPERATURE_RANGE[3])) if uses_temperature(net) else TEMPERATURE_RANGE[3]
 

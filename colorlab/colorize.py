@@ -31,7 +31,7 @@ __all__ = ["DEFAULT_MODEL", "colorize", "colorize_l", "colorize_files", "output_
 
 #: The bundled model ``model="default"`` stands for, picked from the evaluation leaderboard
 #: (see colorlab/weights/README.md).
-DEFAULT_MODEL = "resnet18_regression"
+DEFAULT_MODEL = "resnet18_classifier"
 
 #: A registered model name (bundled weights), ``"default"``, or a loaded network.
 ModelLike = Union[str, nn.Module]

@@ -64,7 +64,7 @@ def device(request: pytest.FixtureRequest):
 
 @pytest.fixture
 def bundled_dir(tmp_path, monkeypatch):
-    """A bundled-weights folder holding a random ``resnet18_regression`` (fp16, input_size 64)."""
+    """A bundled-weights folder holding a random ``DEFAULT_MODEL`` (fp16, input_size 64)."""
     import torch
 
     from colorlab import colorize as colorize_module
@@ -74,9 +74,9 @@ def bundled_dir(tmp_path, monkeypatch):
     folder = tmp_path / "weights"
     folder.mkdir()
     torch.manual_seed(0)
-    model = models.load("resnet18_regression")
+    model = models.load(colorize_module.DEFAULT_MODEL)
     state = {key: value.half() if value.is_floating_point() else value for key, value in model.state_dict().items()}
-    torch.save({"state_dict": state, "options": {"input_size": 64}}, folder / "resnet18_regression.pt")
+    torch.save({"state_dict": state, "options": {"input_size": 64}}, folder / f"{colorize_module.DEFAULT_MODEL}.pt")
     monkeypatch.setattr(registry, "BUNDLED_DIR", folder)
     colorize_module._cached_model.cache_clear()
     yield folder

@@ -179,9 +179,10 @@ def test_load_model_keys():
         app.load_model("resnet18_regression:official")
     with pytest.raises(ColorlabError, match="unknown model"):
         app.load_model("no_such_model")
-    assert app.uses_temperature("eccv16_small") and not app.uses_temperature("default")
-    assert not app.uses_temperature("pix2pix_unet_small")
+    assert app.uses_temperature("eccv16_small") and app.uses_temperature("resnet18_classifier")
+    assert not app.uses_temperature("pix2pix_unet_small") and not app.uses_temperature("resnet18_regression")
     assert app.default_temperature("eccv16_small") == pytest.approx(0.38)
+    assert app.default_temperature("resnet18_classifier") == pytest.approx(0.6)  # its calibrated T
 
 
 # ----------------------------------------------------------------------------------------------
@@ -217,9 +218,9 @@ def test_temperature_across_its_range_for_the_classifier(photo):
 
 
 def test_temperature_is_ignored_by_regression(photo):
-    reference = app.colorize_photo(photo, "default", 1.0)
+    reference = app.colorize_photo(photo, "resnet18_regression", 1.0)
     for temperature in TEMPERATURES:
-        np.testing.assert_array_equal(app.colorize_photo(photo, "default", 1.0, temperature), reference)
+        np.testing.assert_array_equal(app.colorize_photo(photo, "resnet18_regression", 1.0, temperature), reference)
 
 
 @pytest.mark.parametrize("intensity", [-0.01, 2.01, float("nan"), float("inf"), "1", True])
@@ -344,13 +345,14 @@ def colorize_app():
 
 
 def test_app_uploads_colorizes_and_offers_the_download(colorize_app, photo):
-    assert colorize_app.model.value == colorize_module.DEFAULT_MODEL and colorize_app.temperature.disabled
+    assert colorize_app.model.value == colorize_module.DEFAULT_MODEL
+    assert colorize_app.temperature.disabled is not app.uses_temperature("default")
     colorize_app.upload.value = (_file("street.png", _encode(photo, "PNG")), _file("notes.jpg", b"not a photo"))
     assert colorize_app.upload.value == ()  # consumed
     assert list(colorize_app.photos) == ["street.png"] and colorize_app.photo.value == "street.png"
     np.testing.assert_array_equal(colorize_app.result, app.colorize_photo(photo, "default", 1.0))
     status = colorize_app.status.value
-    assert "notes.jpg: not an image" in status and "colorized with resnet18_regression" in status
+    assert "notes.jpg: not an image" in status and f"colorized with {colorize_module.DEFAULT_MODEL}" in status
     assert status.count("<br>") == 1  # one line for the bad file, one for the result
     name, data = colorize_app.download
     assert name == "street_color.jpg" and load_image(data).shape == photo.shape
@@ -434,7 +436,7 @@ def test_gallery_script_writes_before_after_jpegs_and_is_rerunnable(tmp_path, ca
         assert np.ptp(left, axis=-1).mean() < 3 < np.ptp(right, axis=-1).mean()  # grey | coloured
     assert gallery.main(["--out", str(tmp_path), "--size", "32"]) == 0  # rerun: same files, overwritten
     assert {path.name: path.read_bytes() for path in sorted(tmp_path.iterdir())} == first
-    assert "gallery of model 'resnet18_regression'" in capsys.readouterr().out
+    assert f"gallery of model '{colorize_module.DEFAULT_MODEL}'" in capsys.readouterr().out
 
 
 def test_app_says_when_official_weights_cannot_be_downloaded(colorize_app, photo, monkeypatch):

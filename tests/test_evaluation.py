@@ -7,6 +7,7 @@ import pytest
 import skimage.color
 import skimage.metrics
 
+from colorlab.colorize import DEFAULT_MODEL
 from colorlab.cli import main
 from colorlab.data import sample_images
 from colorlab.evaluation import GREY, METRICS, evaluate_models, prepare_photo
@@ -84,8 +85,8 @@ def test_too_small_photo_is_a_clear_error(tmp_path):
 
 def test_cli_evaluate(photos, tmp_path, bundled_dir, capsys):
     out = tmp_path / "eval"
-    assert main(["evaluate", "--models", "resnet18_regression", "--data", str(photos[0].parent), "--out", str(out), "--quiet"]) == 0
+    assert main(["evaluate", "--models", DEFAULT_MODEL, "--data", str(photos[0].parent), "--out", str(out), "--quiet"]) == 0
     printed = capsys.readouterr().out
-    assert "| resnet18_regression |" in printed and "| grey |" in printed and "3 photos" in printed
+    assert f"| {DEFAULT_MODEL} |" in printed and "| grey |" in printed and "3 photos" in printed
     assert (out / "scores.csv").exists() and (out / "leaderboard.md").exists()
     assert main(["evaluate", "--models", "nope", "--data", str(photos[0].parent), "--out", str(out), "--quiet"]) == 2
