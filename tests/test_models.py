@@ -146,6 +146,11 @@ def test_ab_spread_widens_colours_around_the_images_mean(name):
         assert ab.std(dim=(-2, -1)).min() > 1e-4  # varied colours, so the spread is visible
         # bilinear resizing keeps means and is linear: spreading before it = spreading after it
         torch.testing.assert_close(widened, scale_ab(ab, 1.2, 1.5), atol=1e-5, rtol=1e-4)
+        if hasattr(plain, "predict_ab"):  # the classifier's decoding path (what colorize calls)
+            for kwargs in ({"temperature": 0.5}, {"method": "mode"}):
+                torch.testing.assert_close(
+                    spread.predict_ab(l_norm, **kwargs), scale_ab(plain.predict_ab(l_norm, **kwargs), 1.2, 1.5), atol=1e-5, rtol=1e-4
+                )
 
 
 def test_ab_scale_multiplies_a_classifiers_decoded_ab():
