@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from colorlab import models
+from colorlab.app import uses_temperature
 from colorlab.cli import parse_options
 from colorlab.data.folders import find_images
 from colorlab.evaluation import GREY, evaluate_models
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     base = models.load(args.model, weights=args.weights, **parse_options(args.options)).eval()
     photos = find_images(args.photos)[: args.limit]
     candidates = {}
-    if args.temperatures != [None] and not hasattr(base, "temperature"):
+    if args.temperatures != [None] and not uses_temperature(base):
         parser.error(f"--temperatures: {args.model} is not a bin classifier")
     for size in args.sizes:
         for temperature in args.temperatures:

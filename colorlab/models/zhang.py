@@ -207,7 +207,13 @@ class BinClassifier(nn.Module):
         scale = 1.0 / (self.folded_inverse_temperature * self.temperature)
         if abs(scale - 1.0) > 1e-9:  # released weights at their own T: exactly the official pass
             raw = raw * scale
-        return _resize(scale_ab(self.model_out(torch.softmax(raw, dim=1)), self.ab_scale, self.ab_spread), size)
+        return self._finish_ab(self.model_out(torch.softmax(raw, dim=1)), size)
+
+    def _finish_ab(self, ab_norm: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
+        """Decoded ``ab_norm (N, 2, h, w)`` -> ``(N, 2, *size)``: :attr:`ab_scale` and
+        :attr:`ab_spread` (:func:`colorlab.color.scale_ab`), then bilinear resize. Every decoding
+        path ends here."""
+        return _resize(scale_ab(ab_norm, self.ab_scale, self.ab_spread), size)
 
     def logits(self, l_norm: torch.Tensor) -> torch.Tensor:
         """Raw class scores ``(N, Q, h, w)`` (for the released ECCV16 weights: true logits x 2.606)."""
@@ -242,7 +248,7 @@ class BinClassifier(nn.Module):
         """
         temperature = self.temperature if temperature is None else temperature
         ab = bins.decode(self.true_logits(l_norm), self.centres, method=method, temperature=temperature)
-        return _resize(scale_ab(normalize_ab(ab), self.ab_scale, self.ab_spread), l_norm.shape[-2:])
+        return self._finish_ab(normalize_ab(ab), l_norm.shape[-2:])
 
     def training_task(self, lr: float = 1e-3, loss: str | None = None, data=None, **options) -> "ECCV16Task":
         """The paper's training: class-rebalanced cross-entropy on soft-encoded targets.
