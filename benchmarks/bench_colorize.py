@@ -15,7 +15,7 @@ array in memory (decoding a file would add the same time to every row).
   to 256x256 with PIL (bicubic); ``skimage.color.rgb2lab`` of the original and of the resized
   photo (float64); the eager module under ``torch.no_grad()`` on the resized L; the ab upsampled
   (bilinear) to the original size, concatenated with the original L, ``skimage.color.lab2rgb``.
-- ``colorlab exact`` / ``colorlab fast``: ``colorlab.colorize.colorize(photo, net, mode=...)``,
+- ``colorlab exact`` / ``colorlab fast``: ``colorlab.colorize(photo, net, mode=...)``,
   which returns uint8 (the reference returns float64 in ``[0, 1]``).
 
 For 1024x768 the table shows the time per photo; ``model ms`` is the network alone at 1x256x256
@@ -53,7 +53,7 @@ from _common import (THREADS, add_common_args, at_least, at_most, finish, import
 
 import_colorlab()
 from colorlab import color, inference, models  # noqa: E402
-from colorlab.colorize import colorize  # noqa: E402
+from colorlab.pipeline import colorize  # noqa: E402
 
 REFERENCE = "reference demo"
 CONTENDERS = (REFERENCE, "colorlab exact", "colorlab fast")

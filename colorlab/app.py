@@ -10,7 +10,7 @@ wires controls to these functions::
     download link    <--encode_image(rgb, "jpeg" | "png", quality)--  bytes, result_filename(...)
     any failure      --error_message(error, name)--> one line shown in the app, never a traceback
 
-Nothing here imports ipywidgets. Colorization itself is :func:`colorlab.colorize.colorize`, the
+Nothing here imports ipywidgets. Colorization itself is :func:`colorlab.pipeline.colorize`, the
 one path every caller uses.
 """
 
@@ -21,7 +21,6 @@ import functools
 import io
 import math
 import re
-import urllib.request
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -33,8 +32,9 @@ from PIL import Image
 from torch import nn
 
 from colorlab import color
-from colorlab.colorize import DEFAULT_MODEL, colorize, get_model
+from colorlab.pipeline import DEFAULT_MODEL, colorize, get_model, grey_version
 from colorlab.io import ColorlabError, load_image
+from colorlab.models.released import official_cached, official_reachable
 
 __all__ = [
     "MAX_UPLOAD_MB",
@@ -201,32 +201,6 @@ def _to_uint8(rgb: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 
 
-def _official_file(name: str):
-    from colorlab.models import zhang
-
-    return zhang._weights_dir() / zhang.OFFICIAL_WEIGHTS[name].filename
-
-
-def official_cached(name: str) -> bool:
-    """Whether the released weights of ``name`` (``"eccv16"`` or ``"siggraph17"``) are on disk already."""
-    return _official_file(name).is_file()
-
-
-def official_reachable(name: str, timeout: float = 3.0) -> bool:
-    """Whether the released weights of ``name`` can be downloaded now (an HTTP ``HEAD`` request).
-
-    Returns False, never raises, when offline or after ``timeout`` seconds.
-    """
-    from colorlab.models import zhang
-
-    request = urllib.request.Request(zhang.OFFICIAL_WEIGHTS[name].url, method="HEAD")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - fixed https URL
-            return 200 <= response.status < 400
-    except Exception:  # noqa: BLE001 - offline, DNS, TLS, HTTP errors: not reachable
-        return False
-
-
 def model_choices(online: bool = False, timeout: float = 3.0) -> list[tuple[str, str]]:
     """The models the app offers, as ``(label, key)`` pairs for a dropdown, the default first.
 
@@ -262,7 +236,7 @@ def load_model(key: str | nn.Module = "default") -> nn.Module:
     """The network for a model key of :func:`model_choices` (or ``"default"``), in eval mode, cached.
 
     ``"NAME:official"`` loads the released weights (downloading them once); any other key is a
-    bundled model (:func:`colorlab.colorize.get_model`). A module is returned as it is.
+    bundled model (:func:`colorlab.pipeline.get_model`). A module is returned as it is.
 
     Raises:
         ColorlabError: unknown model or weights that cannot be had (one line).
@@ -311,7 +285,7 @@ def colorize_photo(
     intensity: float = INTENSITY_RANGE[3],
     temperature: float | None = None,
 ) -> np.ndarray:
-    """Colorize a decoded photo with the app's slider values: :func:`colorlab.colorize.colorize`
+    """Colorize a decoded photo with the app's slider values: :func:`colorlab.pipeline.colorize`
     with ranges checked.
 
     Args:
@@ -334,22 +308,6 @@ def colorize_photo(
     else:
         temperature = None
     return colorize(rgb, net, intensity=intensity, temperature=temperature)
-
-
-def grey_version(rgb: np.ndarray) -> np.ndarray:
-    """What the model sees: the photo's Lab lightness with ``a = b = 0``.
-
-    Args:
-        rgb: ``(H, W, 3)`` uint8 or float in ``[0, 1]``.
-
-    Returns:
-        ``(H, W, 3)`` uint8 with R = G = B (up to rounding).
-    """
-    image = torch.from_numpy(load_image(rgb)).permute(2, 0, 1)
-    lab = color.rgb_to_lab(image)
-    lab[1:] = 0.0
-    grey = color.lab_to_rgb(lab).permute(1, 2, 0).numpy()
-    return _to_uint8(grey)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -49,9 +49,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from colorlab.color import SCHEMES, denormalize_lab, rgb_to_lab
+from colorlab.color import AB_MAX, GAMUT_TOLERANCE, SCHEMES, denormalize_lab, gamut_error, rgb_to_lab
 from colorlab.io import ColorlabError
-from colorlab.viz import AB_MAX, GAMUT_TOLERANCE, _round_trip_error
 
 __all__ = [
     "GRID_STEP",
@@ -161,7 +160,7 @@ def _centres_in_gamut(step: int, l_values: tuple[float, ...]) -> torch.Tensor:
     lightness = torch.tensor(l_values, dtype=torch.float64)[:, None].expand(shape)
     lab = torch.stack((lightness, a_grid.reshape(1, -1).expand(shape), b_grid.reshape(1, -1).expand(shape)))
     # the gamut test of colorlab.viz.ab_gamut, vectorized over the lightness values
-    keep = (_round_trip_error(lab) <= GAMUT_TOLERANCE).any(dim=0)  # (P,)
+    keep = (gamut_error(lab) <= GAMUT_TOLERANCE).any(dim=0)  # (P,)
     centres = torch.stack((a_grid.reshape(-1)[keep], b_grid.reshape(-1)[keep]), dim=1)
     return _order(centres.float())
 
@@ -172,7 +171,7 @@ def gamut_bins(step: int = GRID_STEP, l_values: torch.Tensor | None = None) -> t
     The candidates are the grid points ``(a, b) = (step * i, step * j)``; a point is kept when, for
     at least one ``L`` in ``l_values``, the Lab colour ``(L, a, b)`` is in the sRGB gamut: the
     test of :func:`colorlab.viz.ab_gamut` (the ``lab -> rgb -> lab`` round trip comes back within
-    :data:`colorlab.viz.GAMUT_TOLERANCE`), run on all lightness values at once.
+    :data:`colorlab.color.GAMUT_TOLERANCE`), run on all lightness values at once.
 
     With ``step = 10`` this gives **229** bins (225 if ``L`` is only sampled every 1 unit), against
     the paper's 313; see the module docstring for why, and :func:`bins_from_data` for the rule

@@ -1,8 +1,16 @@
 """The ``colorlab`` command line. It only parses arguments and calls the package.
 
-Each subcommand lives in a ``_add_<name>`` function that registers its parser and sets
-``func``; user mistakes (:class:`colorlab.io.ColorlabError`) are printed as one line on stderr
-with exit status 2, never as a traceback.
+Conventions, the same for every command:
+
+* results go to stdout (written paths, tables); diagnostics go to stderr (skipped files, errors,
+  the failure summary), one line each, never a traceback for a user mistake
+  (:class:`colorlab.io.ColorlabError`);
+* progress bars only when stderr is a terminal, never with ``--quiet``;
+* exit status: 0 all done, 1 some inputs failed, 2 usage error (bad arguments or a user mistake).
+
+Each subcommand lives in a ``_add_<name>`` function that registers its parser and sets ``func``.
+This module imports no torch: parsing and ``--help`` stay fast, and each command imports what
+it needs when it runs.
 """
 
 from __future__ import annotations
@@ -12,12 +20,32 @@ import sys
 from collections.abc import Sequence
 
 from colorlab import __version__
-from colorlab.inference import MODES
 from colorlab.io import ColorlabError
+from colorlab.models.registry import DEFAULT_MODEL, available, bundled
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_CODES = "exit status: 0 all done, 1 some inputs failed, 2 usage error"
+
+#: ``colorlab.inference.MODES``, repeated so that parsing does not import torch (a test checks they agree).
+MODES = ("exact", "fast", "auto")
+
+
+def _progress(args: argparse.Namespace) -> bool | None:
+    """A progress bar only when stderr is a terminal (None, tqdm's ``disable=None``), never with --quiet."""
+    return False if args.quiet else None
+
+
+def _diagnostic(message: str) -> None:
+    """One line on stderr (through tqdm, so that a progress bar on the terminal is not torn)."""
+    from tqdm import tqdm
+
+    tqdm.write(message, file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="colorlab", description="Automatic image colorization, a teaching kit.")
+    parser = argparse.ArgumentParser(
+        prog="colorlab", description="Automatic image colorization, a teaching kit.", epilog=EXIT_CODES
+    )
     parser.add_argument("--version", action="version", version=f"colorlab {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in _SUBCOMMANDS:
@@ -25,22 +53,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _model_help() -> str:
+    return (
+        f"'default' (= {DEFAULT_MODEL}) or a model with bundled weights: {', '.join(bundled())} "
+        "('colorlab models' lists every model and its weights)"
+    )
+
+
 def _add_data(sub) -> None:
     """``colorlab data list`` and ``colorlab data download NAME [--dest DIR]``."""
     parser = sub.add_parser(
         "data",
+        epilog=EXIT_CODES,
         help="list or download the datasets the kit knows",
         description="List or download the datasets the kit knows (see data/README.md). "
         "Files go to $COLORLAB_DATA, default ~/.cache/colorlab/data.",
     )
-    parser.set_defaults(func=lambda args: parser.print_help() or 2)
+    parser.set_defaults(func=lambda args: parser.print_help(sys.stderr) or EXIT_USAGE)
     actions = parser.add_subparsers(dest="data_action", metavar="ACTION")
 
-    listing = actions.add_parser("list", help="table of the known datasets and what is on disk")
+    listing = actions.add_parser("list", epilog=EXIT_CODES, help="table of the known datasets and what is on disk")
     listing.add_argument("--dest", metavar="DIR", default=None, help="data folder to look in")
     listing.set_defaults(func=_run_data_list)
 
-    fetching = actions.add_parser("download", help="download, verify and unpack one dataset")
+    fetching = actions.add_parser("download", epilog=EXIT_CODES, help="download, verify and unpack one dataset")
     fetching.add_argument("name", help="dataset name, as shown by 'colorlab data list'")
     fetching.add_argument("--dest", metavar="DIR", default=None, help="data folder to save into")
     fetching.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -61,7 +97,7 @@ def _run_data_list(args: argparse.Namespace) -> int:
 def _run_data_download(args: argparse.Namespace) -> int:
     from colorlab.data.download import fetch
 
-    print(fetch(args.name, args.dest, progress=not args.quiet, recheck=args.recheck))
+    print(fetch(args.name, args.dest, progress=_progress(args), recheck=args.recheck))
     return 0
 
 
@@ -69,11 +105,12 @@ def _add_train(sub) -> None:
     """``colorlab train --model NAME --data SPEC... --epochs N --out DIR``."""
     parser = sub.add_parser(
         "train",
+        epilog=EXIT_CODES,
         help="train a registered model (resumes when --out holds a checkpoint)",
         description="Train a registered model with the kit's training loop. Also runs under "
         "'torchrun --nproc_per_node=N -m colorlab train ...' (data-parallel).",
     )
-    parser.add_argument("--model", required=True, help="a name from colorlab.models.available()")
+    parser.add_argument("--model", required=True, help="one of: " + ", ".join(available()))
     parser.add_argument(
         "--data",
         nargs="+",
@@ -143,7 +180,7 @@ def _run_train(args: argparse.Namespace) -> int:
         num_workers=args.workers,
         seed=args.seed,
         device=args.device,
-        progress=not args.quiet,
+        progress=_progress(args),
         model_options=parse_options(args.option),
         schedule=args.schedule,
     )
@@ -155,25 +192,27 @@ def _add_colorize(sub) -> None:
     """``colorlab colorize IN... -o OUTDIR [--model M] [--intensity X] [--mode exact|fast|auto] [--format jpg|png]``."""
     parser = sub.add_parser(
         "colorize",
+        epilog=EXIT_CODES,
         help="colorize photos and folders (recursively) into a folder",
         description="Colorize files and folders. Inputs are never modified; outputs are named "
-        "<name>_color.<format> in OUTDIR (sub-folders kept). Exits with 1 when any input failed.",
+        "<name>_color.<format> in OUTDIR (sub-folders kept). The written paths go to stdout, one "
+        "line per skipped input to stderr.",
     )
     parser.add_argument("inputs", nargs="+", metavar="IN", help="image files or folders")
     parser.add_argument("-o", "--out", required=True, metavar="OUTDIR", help="output folder (created)")
-    parser.add_argument("--model", default="default", help="a model with bundled weights (default: the kit's default)")
+    parser.add_argument("--model", default="default", help=_model_help())
     parser.add_argument("--intensity", type=float, default=1.0, help="colour intensity: 0 grey, 1 model, >1 more")
     parser.add_argument("--temperature", type=float, default=None, help="annealing temperature (classifiers)")
     parser.add_argument("--mode", choices=MODES, default="exact",
                         help="exact: float32; fast: reduced precision where the CPU/GPU has it; auto: fast where measured faster")
     parser.add_argument("--format", choices=("jpg", "png"), default="jpg")
     parser.add_argument("--quality", type=int, default=95, help="JPEG quality")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
     parser.set_defaults(func=_run_colorize)
 
 
 def _run_colorize(args: argparse.Namespace) -> int:
-    from colorlab.colorize import colorize_files
+    from colorlab.pipeline import colorize_files
 
     written, errors = colorize_files(
         args.inputs,
@@ -184,21 +223,29 @@ def _run_colorize(args: argparse.Namespace) -> int:
         mode=args.mode,
         fmt=args.format,
         quality=args.quality,
-        progress=not args.quiet,
+        progress=_progress(args),
+        report=lambda message: _diagnostic(f"colorlab: skipped: {message}"),
     )
-    print(f"colorized {len(written)} image(s) into {args.out}" + (f"; {len(errors)} failed" if errors else ""))
-    return 1 if errors else 0
+    for path in written:
+        print(path)
+    if errors:
+        _diagnostic(f"colorlab: {len(errors)} of {len(errors) + len(written)} input(s) failed")
+        return EXIT_FAILED
+    if not args.quiet:
+        print(f"colorized {len(written)} image(s) into {args.out}")
+    return EXIT_OK
 
 
 def _add_evaluate(sub) -> None:
     """``colorlab evaluate --models a,b,c --data FOLDER [--size 256] [--out DIR]``."""
     parser = sub.add_parser(
         "evaluate",
+        epilog=EXIT_CODES,
         help="score models against the grey baseline on a folder of colour photos",
         description="Grey each photo, colorize it with every model (and the grey baseline, ab = 0), "
         "and write per-image scores (scores.csv) and a Markdown leaderboard (leaderboard.md).",
     )
-    parser.add_argument("--models", default="default", help="comma-separated models with bundled weights")
+    parser.add_argument("--models", default="default", help="comma-separated, each " + _model_help())
     parser.add_argument("--data", required=True, metavar="FOLDER", help="folder of colour photos (recursive)")
     parser.add_argument("--size", type=int, default=None, help="score SIZExSIZE centre crops (default: full resolution)")
     parser.add_argument("--intensity", type=float, default=1.0)
@@ -220,7 +267,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         size=args.size,
         intensity=args.intensity,
         temperature=args.temperature,
-        progress=not args.quiet,
+        progress=_progress(args),
     )
     csv_path, md_path = board.write(args.out)
     print(board.markdown())
@@ -228,21 +275,61 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-_SUBCOMMANDS: list = [_add_colorize, _add_data, _add_evaluate, _add_train]
+def _add_models(sub) -> None:
+    """``colorlab models``: one row per registered model."""
+    parser = sub.add_parser(
+        "models",
+        epilog=EXIT_CODES,
+        help="list every model: family, size, working size, and which weights are usable here",
+        description="Every registered model with its family, parameter count, working size and "
+        "the weights usable on this machine: bundled (ships with the kit), released (the authors' "
+        "weights: cached, or downloadable with 'colorlab weights download NAME'), or none "
+        "(train your own with 'colorlab train').",
+    )
+    parser.set_defaults(func=_run_models)
+
+
+def models_table() -> str:
+    """The table ``colorlab models`` prints (read from the registry's catalogue: no network is built)."""
+    from colorlab.models.registry import CATALOGUE, bundled_path
+    from colorlab.models.released import cache_dir, official_cached
+
+    rows = [("model", "family", "parameters", "working size", "weights here")]
+    for name, info in sorted(CATALOGUE.items()):
+        weights = []
+        if bundled_path(name).is_file():
+            weights.append("bundled")
+        if info.released:
+            weights.append("released, cached" if official_cached(name) else "released, downloadable")
+        label = f"{name} (default)" if name == DEFAULT_MODEL else name
+        size = f"{info.input_size}x{info.input_size}"
+        rows.append((label, info.family, f"{info.parameters / 1e6:.1f} M", size, " + ".join(weights) or "none"))
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines + [f"released weights are cached in {cache_dir()} (set TORCH_HOME to move it)"])
+
+
+def _run_models(args: argparse.Namespace) -> int:
+    print(models_table())
+    return EXIT_OK
+
+
+_SUBCOMMANDS: list = [_add_colorize, _add_data, _add_evaluate, _add_models, _add_train]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-
+    """Run the command line; returns the exit status (0 all done, 1 some inputs failed, 2 usage error)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # exits with 2 on bad arguments (argparse)
     if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
     try:
-        return int(args.func(args) or 0)
+        return int(args.func(args) or EXIT_OK)
     except ColorlabError as error:
         print(f"colorlab: error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("colorlab: interrupted", file=sys.stderr)
         return 130

@@ -42,6 +42,9 @@ __all__ = [
     "denormalize_lab",
     "Scheme",
     "SCHEMES",
+    "GAMUT_TOLERANCE",
+    "AB_MAX",
+    "gamut_error",
 ]
 
 #: sRGB (linear) -> CIE XYZ, the matrix skimage uses (IEC 61966-2-1 rounded to 6 digits).
@@ -219,6 +222,31 @@ def _lab_to_rgb(lab: torch.Tensor) -> torch.Tensor:
     xyz = _select(f, _INV_THRESHOLD, f.clamp(min=_INV_THRESHOLD) ** 3, (f - _LAB_OFFSET).div_(_KAPPA))  # X/Xn ...
     rgb_from_xyz = torch.linalg.inv(_xyz_over_white_from_rgb(lab).double()).to(lab.dtype)
     return linear_to_srgb(_apply_matrix(rgb_from_xyz, xyz)).clamp(0.0, 1.0).nan_to_num(0.0)
+
+
+
+#: Largest round-trip error, in Delta E (Lab units), for a Lab colour to count as in the sRGB gamut.
+#: The tolerance absorbs float rounding and the 6-digit rounding of the sRGB matrix (white itself
+#: comes back ``0.005`` away from ``a = b = 0``).
+GAMUT_TOLERANCE = 0.01
+#: Half-width of the ab plane that holds the whole sRGB gamut: ``a, b in [-110, 110]``.
+AB_MAX = 110.0
+
+
+def gamut_error(lab: torch.Tensor) -> torch.Tensor:
+    """How far a Lab colour is from the sRGB gamut: ``Delta E_76`` of the round trip ``lab -> rgb -> lab``.
+
+    :func:`lab_to_rgb` clips out-of-gamut colours to ``[0, 1]`` per channel, so the round trip
+    fails exactly when clipping changed something. A colour is *in the sRGB gamut* when this is at
+    most :data:`GAMUT_TOLERANCE`.
+
+    Args:
+        lab: ``(..., 3, H, W)`` float, ``L`` in ``[0, 100]``, ``a, b`` in Lab units.
+
+    Returns:
+        ``(..., H, W)`` float, the Euclidean distance in Lab units (0 inside the gamut, up to rounding).
+    """
+    return (rgb_to_lab(lab_to_rgb(lab)) - lab).norm(dim=-3)
 
 
 def rgb_to_l_ab(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

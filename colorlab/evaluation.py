@@ -1,7 +1,7 @@
 """Leaderboards: colorize every photo of a folder with several models and score them.
 
 Each photo is greyed (its Lab lightness is kept, ab dropped), colorized by every model through
-:func:`colorlab.colorize.colorize` (the same path as the CLI and the app) and compared with the
+:func:`colorlab.pipeline.colorize` (the same path as the CLI and the app) and compared with the
 original by :func:`colorlab.metrics.evaluate`. The ``"grey"`` baseline is the photo's own L with
 ``ab = 0``: a colorizer has to beat it to be worth running.
 """
@@ -18,8 +18,7 @@ import numpy as np
 import torch
 
 from colorlab import metrics
-from colorlab.app import grey_version
-from colorlab.colorize import ModelLike, colorize, get_model
+from colorlab.pipeline import ModelLike, colorize, get_model, grey_version
 from colorlab.io import ColorlabError, ImageSource, load_image
 
 __all__ = ["GREY", "METRICS", "Leaderboard", "prepare_photo", "evaluate_models"]
@@ -126,7 +125,7 @@ def evaluate_models(
     size: int | None = None,
     intensity: float = 1.0,
     temperature: float | None = None,
-    progress: bool = True,
+    progress: bool | None = True,
 ) -> Leaderboard:
     """Score every model (and the grey baseline) on every photo.
 
@@ -135,7 +134,8 @@ def evaluate_models(
         paths: the photos (colour; at least 11 x 11 pixels, the SSIM window): file paths, or
             ``{name: image}`` for images in memory (anything :func:`colorlab.io.load_image` takes).
         size: evaluate at ``size x size`` centre crops instead of full resolution.
-        intensity, temperature: passed to :func:`colorlab.colorize.colorize`.
+        intensity, temperature: passed to :func:`colorlab.pipeline.colorize`.
+        progress: True: a progress bar; False: none; None: only when stderr is a terminal.
 
     Returns:
         A :class:`Leaderboard`. Results are compared as 8-bit images, as a user would see them.
@@ -149,7 +149,7 @@ def evaluate_models(
     board = Leaderboard(images=list(photos))
     labels = [GREY, *nets]
     board.scores = {label: {name: [] for name in METRICS} for label in labels}
-    for path, photo in tqdm(photos.items(), desc="evaluate", unit="photo", disable=not progress):
+    for path, photo in tqdm(photos.items(), desc="evaluate", unit="photo", disable=None if progress is None else not progress):
         target = prepare_photo(photo, size)
         if min(target.shape[:2]) < metrics.SSIM_WIN_SIZE:
             raise ColorlabError(f"{path}: too small to score ({target.shape[1]}x{target.shape[0]}; SSIM needs 11x11)")

@@ -6,7 +6,8 @@ pixels (``ab_hint_norm (N, 2, H, W)``, ``ab / 110``, zero elsewhere) and a mask 
 those pixels are (``mask (N, 1, H, W)``, 1 at hinted pixels, 0 elsewhere).
 
 **Training** needs hints without a user: :func:`sample_hints` simulates them from the true colours,
-as the paper (Sec. 3.2) and its released training code do:
+as the paper (Sec. 3.2) and its released training code do (it lives with the SIGGRAPH17 family in
+:mod:`colorlab.models.zhang`, whose training task calls it, and is re-exported here):
 
 * the number of hints of an image is geometric with ``p = 1/8``, counted from 0
   (``P(k) = p (1 - p)^k``, ``k = 0, 1, 2, ...``): the code keeps adding hints while a coin with
@@ -31,7 +32,6 @@ of simulated hints (:data:`PAPER_PSNR_BY_HINTS` holds the paper's values).
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 
@@ -41,6 +41,7 @@ from torch import nn
 
 from colorlab.color import normalize_ab, rgb_to_lab
 from colorlab.io import ColorlabError
+from colorlab.models.zhang import HINT_PROBABILITY, MAX_PATCH, sample_hint_counts, sample_hints
 
 __all__ = [
     "parse_hint_point",
@@ -56,104 +57,6 @@ __all__ = [
     "colorize_image_with_hints",
     "region_click",
 ]
-
-#: ``p`` of the geometric number of hints (the paper's 1/8: 7 hints per image on average).
-HINT_PROBABILITY = 1.0 / 8.0
-#: Largest side of a simulated hint patch, in pixels (sides are uniform in ``1 ... 9``).
-MAX_PATCH = 9
-
-
-def sample_hint_counts(n: int, p: float = HINT_PROBABILITY, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Number of hints for each of ``n`` images: geometric with success probability ``p``, from 0.
-
-    ``P(k) = p (1 - p)^k`` for ``k = 0, 1, 2, ...``; mean ``(1 - p) / p`` (7 for ``p = 1/8``).
-    Drawn by inverting the distribution function: ``k = floor(log(U) / log(1 - p))`` with ``U``
-    uniform in ``(0, 1]``.
-
-    Args:
-        n: number of images, ``>= 0``.
-        p: probability of stopping after each hint, in ``(0, 1]`` (1: never any hint).
-        generator: a CPU :class:`torch.Generator` for reproducible draws (default: torch's global one).
-
-    Returns:
-        ``(n,)`` int64 tensor on the CPU.
-    """
-    if not 0.0 < p <= 1.0:
-        raise ColorlabError(f"p must be in (0, 1], got {p}")
-    if p == 1.0:
-        return torch.zeros(n, dtype=torch.long)
-    uniform = 1.0 - torch.rand(n, generator=generator, dtype=torch.float64)  # in (0, 1]
-    return torch.floor(torch.log(uniform) / math.log1p(-p)).long()
-
-
-def sample_hints(
-    ab_norm: torch.Tensor,
-    generator: torch.Generator | None = None,
-    p: float = HINT_PROBABILITY,
-    max_patch: int = MAX_PATCH,
-    num_hints: int | None = None,
-    location: str = "normal",
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Simulate user hints from the true colours, as in the SIGGRAPH17 paper (see the module doc).
-
-    Args:
-        ab_norm: ``(N, 2, H, W)`` float, the true colours (``ab / 110``), any device.
-        generator: a CPU :class:`torch.Generator` for reproducible hints (default: torch's global
-            one, so that :class:`colorlab.train.Trainer` checkpoints capture the state).
-        p: geometric ``p`` of the number of hints (ignored when ``num_hints`` is given).
-        max_patch: largest patch side in pixels (sides are uniform in ``1 ... max_patch``); a
-            patch larger than the image is shrunk to fit.
-        num_hints: a fixed number of hints per image instead of the geometric draw (for
-            evaluation, e.g. "PSNR with 10 hints").
-        location: ``"normal"`` (the paper: centred Gaussian) or ``"uniform"`` (anywhere).
-
-    Returns:
-        ``(ab_hint_norm, mask)``: ``(N, 2, H, W)`` mean ab of each patch (``ab / 110``) on the
-        hinted pixels and 0 elsewhere, and ``(N, 1, H, W)`` 1 on hinted pixels and 0 elsewhere;
-        dtype and device of ``ab_norm``. Where patches overlap, the later one wins.
-    """
-    if not isinstance(ab_norm, torch.Tensor) or ab_norm.dim() != 4 or ab_norm.shape[1] != 2:
-        shape = tuple(ab_norm.shape) if hasattr(ab_norm, "shape") else type(ab_norm).__name__
-        raise ColorlabError(f"ab_norm must be a (N, 2, H, W) tensor, got {shape}")
-    if isinstance(max_patch, bool) or not isinstance(max_patch, int) or max_patch < 1:
-        raise ColorlabError(f"max_patch must be an integer >= 1, got {max_patch!r}")
-    if location not in ("normal", "uniform"):
-        raise ColorlabError(f"location must be 'normal' or 'uniform', got {location!r}")
-    n, _, height, width = ab_norm.shape
-    if num_hints is None:
-        counts = sample_hint_counts(n, p, generator).tolist()
-    elif num_hints < 0:
-        raise ColorlabError(f"num_hints must be >= 0, got {num_hints}")
-    else:
-        counts = [num_hints] * n
-    ab_hint_norm = torch.zeros_like(ab_norm)
-    mask = torch.zeros_like(ab_norm[:, :1])
-    for image, count in enumerate(counts):
-        if count == 0:
-            continue
-        sides = torch.randint(1, max_patch + 1, (count,), generator=generator).tolist()
-        if location == "normal":
-            draws = torch.randn(count, 2, generator=generator, dtype=torch.float64).tolist()
-        else:
-            draws = torch.rand(count, 2, generator=generator, dtype=torch.float64).tolist()
-        for side, (draw_y, draw_x) in zip(sides, draws):
-            side = min(side, height, width)
-            top = _corner(draw_y, height - side + 1, location)
-            left = _corner(draw_x, width - side + 1, location)
-            patch = (image, slice(None), slice(top, top + side), slice(left, left + side))
-            ab_hint_norm[patch] = ab_norm[patch].mean(dim=(1, 2), keepdim=True)
-            mask[patch] = 1.0
-    return ab_hint_norm, mask
-
-
-def _corner(draw: float, positions: int, location: str) -> int:
-    """Top (or left) corner in ``[0, positions - 1]`` from a standard normal or uniform draw."""
-    if location == "normal":
-        corner = positions / 2.0 + draw * positions / 4.0  # N(positions / 2, (positions / 4)^2)
-    else:
-        corner = draw * positions
-    return int(min(max(corner, 0.0), positions - 1))
-
 
 _HEX_COLOUR = re.compile(r"#?([0-9a-fA-F]{6})")
 
@@ -254,7 +157,7 @@ def colorize_with_hints(
 ) -> torch.Tensor:
     """Colorize one grey image with a hint-taking model (SIGGRAPH17) and user clicks.
 
-    The reference pipeline (:func:`colorlab.colorize.colorize_l`): the lightness is resized to
+    The reference pipeline (:func:`colorlab.pipeline.colorize_l`): the lightness is resized to
     the network's input size, the clicks are placed on that grid, the network predicts ab, and ab
     is upsampled back and returned at the original resolution.
 
@@ -270,7 +173,7 @@ def colorize_with_hints(
     Returns:
         ``(1, 2, H, W)`` ab in Lab units at the original resolution.
     """
-    from colorlab.colorize import colorize_l
+    from colorlab.pipeline import colorize_l
 
     if not isinstance(l, torch.Tensor) or l.dim() != 4 or l.shape[:2] != (1, 1):
         shape = tuple(l.shape) if hasattr(l, "shape") else type(l).__name__

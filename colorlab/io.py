@@ -41,11 +41,13 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import TYPE_CHECKING, BinaryIO, Union
 
 import numpy as np
-import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+if TYPE_CHECKING:  # torch is imported where a tensor is made, so that `import colorlab.io` stays light
+    import torch
 
 __all__ = [
     "ColorlabError",
@@ -451,6 +453,8 @@ def to_tensor(rgb: np.ndarray) -> torch.Tensor:
         values = rgb.astype(np.float32)
     else:
         raise ColorlabError(f"rgb: expected float, uint8 or uint16 values, got dtype {rgb.dtype}")
+    import torch
+
     return torch.from_numpy(np.ascontiguousarray(values.transpose(2, 0, 1)))
 
 
@@ -465,6 +469,8 @@ def to_numpy(tensor: torch.Tensor) -> np.ndarray:
         ``(H, W, 3)`` (``(H, W)`` for grey) float32 numpy array; values are passed through unchanged
         (clamp to [0, 1] first if a model may overshoot).
     """
+    import torch
+
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
     if tensor.ndim == 4 and tensor.shape[0] == 1:

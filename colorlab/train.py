@@ -22,11 +22,10 @@ optimizers) lives in a :class:`Task`; the :class:`Trainer` only feeds it batches
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ from tqdm.auto import tqdm
 from colorlab import color, metrics
 from colorlab.device import get_device
 from colorlab.io import ColorlabError
+from colorlab.models.task import SupervisedTask, Task, _Amp
 
 __all__ = ["Task", "SupervisedTask", "TrainConfig", "History", "Trainer", "seed_everything", "task_for", "run_training", "CHECKPOINT_NAME"]
 
@@ -74,108 +74,6 @@ def _set_rng_state(state: dict[str, Any]) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-class _Amp:
-    """Autocast + gradient scaling on CUDA; plain float32 elsewhere."""
-
-    def __init__(self, device: torch.device, enabled: bool):
-        self.enabled = enabled and device.type == "cuda"
-        self.device_type = device.type
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.enabled)
-
-    def autocast(self):
-        if not self.enabled:
-            return contextlib.nullcontext()
-        return torch.autocast(device_type=self.device_type, dtype=torch.float16)
-
-    def step(self, loss: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
-        """Zero the gradients, backpropagate ``loss`` (scaled under AMP) and step ``optimizer``."""
-        optimizer.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
-        self.scaler.step(optimizer)
-        self.scaler.update()
-
-
-class Task:
-    """What a model family tells the training loop.
-
-    Subclasses fill :attr:`nets` (name -> network), :attr:`optimizers` and optionally
-    :attr:`schedulers` (stepped once per optimizer step), set :attr:`scheme` (the normalization
-    of their data, ``"zhang"`` or ``"pix2pix"``), and implement :meth:`training_step` and
-    :meth:`predict_ab`. Inside them, call networks through :meth:`net` so that the trainer's
-    DistributedDataParallel wrappers are used when there are several processes.
-    """
-
-    scheme: str = "zhang"
-
-    def __init__(self) -> None:
-        self.nets: dict[str, nn.Module] = {}
-        self.optimizers: dict[str, torch.optim.Optimizer] = {}
-        self.schedulers: dict[str, Any] = {}
-        self._wrapped: dict[str, nn.Module] = {}
-        self.amp: _Amp | None = None
-
-    def net(self, name: str) -> nn.Module:
-        """The network ``name`` as the forward pass should call it (the DDP wrapper when distributed)."""
-        return self._wrapped.get(name, self.nets[name])
-
-    def training_step(self, l_norm: torch.Tensor, ab_norm: torch.Tensor) -> dict[str, float]:
-        """One optimization step on a batch; returns the losses to log (plain floats)."""
-        raise NotImplementedError
-
-    @torch.no_grad()
-    def predict_ab(self, l_norm: torch.Tensor) -> torch.Tensor:
-        """``l_norm (N, 1, H, W)`` -> ``ab_norm (N, 2, H, W)`` for validation."""
-        raise NotImplementedError
-
-
-class SupervisedTask(Task):
-    """One network trained with one loss on ``(l_norm, ab_norm)``: regression and classification.
-
-    Args:
-        model: maps ``l_norm (N, 1, H, W)`` to an output the loss understands.
-        loss: ``"mse"``, ``"l1"``, ``"smooth_l1"`` or a callable ``loss(output, ab_norm) -> scalar``.
-        lr, weight_decay, betas: Adam settings.
-        scheme: the normalization of the data; defaults to ``model.scheme`` or ``"zhang"``.
-        decode: maps the model output to ``ab_norm`` for validation (default: identity, for
-            regression models that output ``ab_norm``).
-    """
-
-    LOSSES = {"mse": nn.functional.mse_loss, "l1": nn.functional.l1_loss, "smooth_l1": nn.functional.smooth_l1_loss}
-
-    def __init__(
-        self,
-        model: nn.Module,
-        loss: str | Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = "mse",
-        lr: float = 1e-3,
-        weight_decay: float = 0.0,
-        betas: tuple[float, float] = (0.9, 0.999),
-        scheme: str | None = None,
-        decode: Callable[[torch.Tensor], torch.Tensor] | None = None,
-    ):
-        super().__init__()
-        if isinstance(loss, str):
-            if loss not in self.LOSSES:
-                raise ColorlabError(f"unknown loss {loss!r}; choose one of {sorted(self.LOSSES)}")
-            loss = self.LOSSES[loss]
-        self.loss_fn = loss
-        self.decode = decode or (lambda output: output)
-        self.scheme = scheme or getattr(model, "scheme", "zhang")
-        self.nets["model"] = model
-        self.optimizers["model"] = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay, betas=betas)
-
-    def training_step(self, l_norm: torch.Tensor, ab_norm: torch.Tensor) -> dict[str, float]:
-        with self.amp.autocast():
-            loss = self.loss_fn(self.net("model")(l_norm).float(), ab_norm)
-        self.amp.step(loss, self.optimizers["model"])
-        if "model" in self.schedulers:
-            self.schedulers["model"].step()
-        return {"loss": loss.item()}
-
-    @torch.no_grad()
-    def predict_ab(self, l_norm: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.nets["model"](l_norm).float())
-
-
 @dataclass
 class TrainConfig:
     """Settings of a training run (all plain values, saved in every checkpoint)."""
@@ -188,7 +86,7 @@ class TrainConfig:
     num_workers: int = 0
     device: str | None = None  # None: colorlab.device.get_device()
     amp: bool = True  # used only on CUDA
-    progress: bool = True
+    progress: bool | None = True
     val_batches: int | None = None  # limit validation to this many batches
 
 
@@ -211,12 +109,6 @@ class History:
         self.epochs.append(epoch)
         for name, value in values.items():
             self.val.setdefault(name, []).append(value)
-
-    def plot(self, smooth: int = 20):
-        """Loss curves (moving average over ``smooth`` steps) and validation metrics; returns the figure."""
-        from colorlab.viz import plot_history
-
-        return plot_history(self, smooth=smooth)
 
 
 def _distributed() -> tuple[int, int, int]:
@@ -381,7 +273,7 @@ class Trainer:
         if total == 0:
             raise ColorlabError(f"no training step: {len(self.train_data)} samples < batch size {self.config.batch_size}")
         start = time.perf_counter()
-        bar = tqdm(total=total, initial=self.step, disable=not self.config.progress or self.rank != 0, desc="train")
+        bar = tqdm(total=total, initial=self.step, disable=True if self.rank != 0 else (None if self.config.progress is None else not self.config.progress), desc="train")
         per_rank_batch = self.config.batch_size // self.world
         while self.step < total and self.epoch < self.config.epochs:
             for net in self.task.nets.values():
@@ -468,7 +360,7 @@ def run_training(
     num_workers: int = 0,
     seed: int = 0,
     device: str | None = None,
-    progress: bool = True,
+    progress: bool | None = True,
     model_options: dict | None = None,
     schedule: str = "constant",
 ) -> str:

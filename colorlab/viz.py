@@ -7,12 +7,8 @@ channel-last (``(H, W, 3)``, ``(H, W, 1)``, ``(H, W)``). Every plotting function
 
 **Gamut test.** Not every ``(L, a, b)`` triple is a colour a screen can show. colorlab calls a Lab
 colour *in the sRGB gamut* when the round trip ``lab -> rgb -> lab`` gives it back to within
-``GAMUT_TOLERANCE`` (a colour difference ``Delta E_76``, the Euclidean distance in Lab units).
-:func:`colorlab.color.lab_to_rgb` clips out-of-gamut colours to ``[0, 1]`` per channel, so the
-round trip fails exactly when clipping changed something, i.e. when the unclipped linear RGB lies
-outside ``[0, 1]``. Using the round trip keeps this module free of colour maths: it only calls
-:mod:`colorlab.color`. The tolerance absorbs float rounding and the 6-digit rounding of the
-sRGB matrix (white itself comes back ``0.005`` away from ``a = b = 0``).
+``GAMUT_TOLERANCE`` (a colour difference ``Delta E_76``, the Euclidean distance in Lab units):
+:func:`colorlab.color.gamut_error`. This module draws it and does no colour maths of its own.
 """
 
 from __future__ import annotations
@@ -28,7 +24,8 @@ from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure
 
-from colorlab.color import lab_to_rgb, rgb_to_l_ab, rgb_to_lab
+from colorlab.bins import decode
+from colorlab.color import AB_MAX, GAMUT_TOLERANCE, gamut_error, lab_to_rgb, rgb_to_l_ab, rgb_to_lab
 from colorlab.hints import parse_hint_point
 from colorlab.io import ColorlabError, to_numpy
 
@@ -53,10 +50,6 @@ __all__ = [
 
 ImageLike = Union[torch.Tensor, np.ndarray]
 
-#: Largest round-trip error, in Delta E (Lab units), for a Lab colour to count as in the sRGB gamut.
-GAMUT_TOLERANCE = 0.01
-#: Half-width of the ab plane drawn by :func:`plot_ab_gamut`; the whole sRGB gamut fits in ``[-110, 110]``.
-AB_MAX = 110.0
 
 
 def to_display(image: ImageLike) -> np.ndarray:
@@ -152,11 +145,6 @@ def lab_channels_as_rgb(rgb: torch.Tensor, lightness: float = 70.0) -> dict[str,
     }
 
 
-def _round_trip_error(lab: torch.Tensor) -> torch.Tensor:
-    """``Delta E`` between ``lab (..., 3, H, W)`` and ``rgb_to_lab(lab_to_rgb(lab))``: ``(..., H, W)``."""
-    return (rgb_to_lab(lab_to_rgb(lab)) - lab).norm(dim=-3)
-
-
 def ab_gamut(
     l: float,  # noqa: E741
     *,
@@ -187,7 +175,7 @@ def ab_gamut(
     b, a = torch.meshgrid(values, values, indexing="ij")
     lab = torch.stack((torch.full_like(a, float(l)), a, b))  # (3, R, R)
     rgb = lab_to_rgb(lab)
-    in_gamut = _round_trip_error(lab) <= GAMUT_TOLERANCE
+    in_gamut = gamut_error(lab) <= GAMUT_TOLERANCE
     return rgb.permute(1, 2, 0).numpy(), in_gamut.numpy()
 
 
@@ -263,7 +251,7 @@ def lab_swatch(l: float, a: float, b: float) -> tuple[np.ndarray, bool]:  # noqa
     """
     lab = torch.tensor([l, a, b], dtype=torch.float64).view(3, 1, 1)
     rgb = lab_to_rgb(lab)
-    in_gamut = bool(_round_trip_error(lab).item() <= GAMUT_TOLERANCE)
+    in_gamut = bool(gamut_error(lab).item() <= GAMUT_TOLERANCE)
     return rgb.flatten().numpy(), in_gamut
 
 
@@ -830,7 +818,6 @@ def show_annealed_mean(
         The figure: one row of ``N`` panels, ``l`` with the decoded ab; the first title gives ``T``
         and every title the mean chroma ``sqrt(a^2 + b^2)`` of its image.
     """
-    from colorlab.bins import decode  # imported here: colorlab.bins imports this module
 
     _check_lab_batch(l, "l", 1)
     if not isinstance(logits, torch.Tensor) or logits.dim() != 4 or logits.shape[0] != l.shape[0]:

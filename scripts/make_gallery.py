@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from colorlab import io
-    from colorlab.colorize import DEFAULT_MODEL
+    from colorlab.pipeline import DEFAULT_MODEL
     from colorlab.data import sample_images
 
     model = DEFAULT_MODEL if args.model == "default" else args.model

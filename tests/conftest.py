@@ -67,7 +67,7 @@ def bundled_dir(tmp_path, monkeypatch):
     """A bundled-weights folder holding a random ``DEFAULT_MODEL`` (fp16, input_size 64)."""
     import torch
 
-    from colorlab import colorize as colorize_module
+    from colorlab import pipeline as colorize_module
     from colorlab import models
     from colorlab.models import registry
 

@@ -18,7 +18,7 @@ import skimage.color  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from colorlab import app, colorize as colorize_module, metrics  # noqa: E402
+from colorlab import app, pipeline as colorize_module, metrics  # noqa: E402
 from colorlab.data import sample_images  # noqa: E402
 from colorlab.io import ColorlabError, load_image, to_tensor  # noqa: E402
 
@@ -161,15 +161,15 @@ def test_official_reachable_is_false_offline(monkeypatch):
     def refuse(*args, **kwargs):
         raise OSError("network unreachable")
 
-    monkeypatch.setattr(app.urllib.request, "urlopen", refuse)
+    monkeypatch.setattr("urllib.request.urlopen", refuse)
     assert app.official_reachable("eccv16") is False
 
 
 def test_official_cached_looks_in_the_torch_hub_folder(tmp_path, monkeypatch):
-    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     assert not app.official_cached("eccv16")
-    (tmp_path / "checkpoints").mkdir()
-    (tmp_path / "checkpoints" / "colorization_release_v2-9b330a0b.pth").write_bytes(b"x")
+    (tmp_path / "hub" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "hub" / "checkpoints" / "colorization_release_v2-9b330a0b.pth").write_bytes(b"x")
     assert app.official_cached("eccv16") and not app.official_cached("siggraph17")
 
 

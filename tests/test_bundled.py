@@ -5,7 +5,7 @@ import torch
 
 from colorlab import models
 from colorlab.color import rgb_to_lab
-from colorlab.colorize import DEFAULT_MODEL, colorize
+from colorlab.pipeline import DEFAULT_MODEL, colorize
 from colorlab.data import sample_images
 from colorlab.metrics import colorfulness
 from colorlab.models.registry import BUNDLED_DIR

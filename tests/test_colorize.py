@@ -8,9 +8,9 @@ import skimage.color
 import torch
 from PIL import Image
 
-from colorlab import colorize as colorize_module
+from colorlab import pipeline as colorize_module
 from colorlab.cli import main
-from colorlab.colorize import colorize, output_paths
+from colorlab.pipeline import colorize, output_paths
 from colorlab.io import ColorlabError, load_image
 from fakes import ConstantAB  # tests/ is on sys.path (pytest rootdir import mode)
 
@@ -107,9 +107,12 @@ def test_cli_batch_with_a_bad_file_keeps_going_and_touches_no_input(tmp_path, bu
     code = main(["colorize", str(inputs), "-o", str(out), "--quiet", "--format", "png"])
     captured = capsys.readouterr()
     assert code == 1  # one input failed
-    assert "broken.jpg" in captured.out + captured.err and "colorized 3 image(s)" in captured.out
+    errors = captured.err.splitlines()
+    assert len(errors) == 2 and "skipped" in errors[0] and "broken.jpg" in errors[0]
+    assert errors[1] == "colorlab: 1 of 4 input(s) failed"
     written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.png"))
     assert written == ["nested/two_color.png", "one_color.png", "one_color_2.png"]
+    assert sorted(captured.out.splitlines()) == sorted(str(out / name) for name in written)  # the results, no summary
     assert load_image(out / "nested" / "two_color.png").shape == (20, 10, 3)
     assert {p: _digest(p) for p in before} == before  # inputs untouched
     assert not list(out.rglob("*.part"))
@@ -125,7 +128,8 @@ def test_cli_into_the_input_folder_never_overwrites(tmp_path, bundled_dir):
 
 def test_cli_errors(tmp_path, bundled_dir, capsys):
     assert main(["colorize", str(tmp_path / "missing.jpg"), "-o", str(tmp_path / "o"), "--quiet"]) == 1
-    assert "missing.jpg" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "missing.jpg: file not found" in captured.err and captured.out == ""
     assert main(["colorize", str(tmp_path), "-o", str(tmp_path / "o"), "--quiet"]) == 2  # empty folder
     assert "no images found" in capsys.readouterr().err
 

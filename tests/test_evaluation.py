@@ -7,7 +7,7 @@ import pytest
 import skimage.color
 import skimage.metrics
 
-from colorlab.colorize import DEFAULT_MODEL
+from colorlab.pipeline import DEFAULT_MODEL
 from colorlab.cli import main
 from colorlab.data import sample_images
 from colorlab.evaluation import GREY, METRICS, evaluate_models, prepare_photo

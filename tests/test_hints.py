@@ -8,7 +8,7 @@ import torch
 from skimage import color as skcolor
 
 from colorlab import hints
-from colorlab.colorize import colorize_l
+from colorlab.pipeline import colorize_l
 from colorlab.io import ColorlabError
 from colorlab.models import zhang
 

@@ -1,6 +1,7 @@
 """The model registry and the ResNet-18 regression colorizer."""
 
 import urllib.error
+from pathlib import Path
 
 import pytest
 import torch
@@ -8,7 +9,7 @@ import torchvision
 
 from colorlab import models
 from colorlab.io import ColorlabError
-from colorlab.models import regression
+from colorlab.models import registry, regression
 
 
 def test_registry_lists_and_builds():
@@ -216,3 +217,33 @@ def test_classifier_starts_from_a_regression_file(tmp_path):
     torch.save(models.load("resnet18_regression").state_dict(), tmp_path / "plain.pt")
     with pytest.raises(ColorlabError, match="weights do not fit ResNet18Classifier"):
         models.load("resnet18_classifier", weights=str(tmp_path / "plain.pt"))
+
+
+@pytest.mark.parametrize("name", sorted(registry.CATALOGUE))
+def test_catalogue_matches_the_built_network(name):
+    """The numbers `colorlab models` prints without building anything are the built network's."""
+    info = registry.CATALOGUE[name]
+    path = registry.bundled_path(name)
+    net = models.load(name, weights="bundled") if path.is_file() else models.load(name)
+    assert sum(parameter.numel() for parameter in net.parameters()) == info.parameters
+    assert net.input_size == info.input_size
+    assert ("official" in registry._REGISTRY[name].weights) == info.released
+    assert type(net).__module__ == f"colorlab.models.{info.family}"
+
+
+def test_a_family_cannot_register_an_unlisted_name():
+    with pytest.raises(ValueError, match="missing from colorlab.models.registry.CATALOGUE"):
+        registry.register("not_in_the_catalogue", "x")(lambda weights=None: None)
+
+
+@pytest.mark.parametrize("env", [{}, {"TORCH_HOME": "/tmp/th"}, {"XDG_CACHE_HOME": "/tmp/xdg"}, {"TORCH_HOME": "~/th"}])
+def test_released_cache_dir_is_torch_hubs(env, monkeypatch):
+    import torch
+
+    from colorlab.models import released
+
+    for key in ("TORCH_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert released.cache_dir() == Path(torch.hub.get_dir()) / "checkpoints"

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from colorlab import bins, models
 from colorlab.color import l_ab_to_rgb
-from colorlab.colorize import colorize_l
+from colorlab.pipeline import colorize_l
 from colorlab.data import SyntheticScenes
 from colorlab.io import ColorlabError
 from colorlab.models import zhang

@@ -186,7 +186,7 @@ def download(
     size: int | None = None,
     md5: str | None = None,
     sha256_prefix: str | None = None,
-    progress: bool = True,
+    progress: bool | None = True,
     timeout: float = 10.0,
     retries: int = 2,
     recheck: bool = False,
@@ -202,7 +202,7 @@ def download(
         sha256_prefix: the first hex digits of the expected SHA-256 (1 to 64 of them), checked
             like ``sha256``. This is torch.hub's convention for weight files, whose name ends with
             ``-<first 8 hex digits of the file's sha256>.pth``.
-        progress: show a tqdm progress bar (on stderr).
+        progress: a tqdm progress bar on stderr (True), none (False), or only when stderr is a terminal (None).
         timeout: seconds to wait to connect and between two reads; past it the call fails.
         retries: how many times a transfer cut off after some bytes arrived is resumed (with an
             HTTP ``Range`` request) within this call. A server that cannot be reached at all is
@@ -304,7 +304,7 @@ def fetch(
     name: str,
     dest_dir: str | os.PathLike[str] | None = None,
     *,
-    progress: bool = True,
+    progress: bool | None = True,
     timeout: float = 10.0,
     recheck: bool = False,
 ) -> Path:
@@ -538,7 +538,7 @@ def _open(url: str, offset: int, dest: Path, timeout: float):
         ) from None
 
 
-def _transfer(url: str, part: Path, dest: Path, size: int | None, *, progress: bool, timeout: float) -> None:
+def _transfer(url: str, part: Path, dest: Path, size: int | None, *, progress: bool | None, timeout: float) -> None:
     """Bring ``part`` to the end of the remote file, resuming from its current length."""
     offset = part.stat().st_size if part.is_file() else 0
     if size is not None and offset > size:
@@ -576,7 +576,7 @@ def _transfer(url: str, part: Path, dest: Path, size: int | None, *, progress: b
         _stream(response, part, mode, offset, total, progress=progress)
 
 
-def _stream(response, part: Path, mode: str, offset: int, total: int | None, *, progress: bool) -> None:
+def _stream(response, part: Path, mode: str, offset: int, total: int | None, *, progress: bool | None) -> None:
     from tqdm.auto import tqdm
 
     received = 0
@@ -588,7 +588,7 @@ def _stream(response, part: Path, mode: str, offset: int, total: int | None, *, 
             unit_scale=True,
             unit_divisor=1024,
             desc=part.name.removesuffix(".part"),
-            disable=not progress,
+            disable=None if progress is None else not progress,
         ) as bar:
             while True:
                 try:

@@ -262,7 +262,7 @@ class ImageFolderLab(Dataset):
         cache_dir: str | os.PathLike[str] | None = None,
         extensions: Sequence[str] = IMAGE_EXTENSIONS,
         transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
-        progress: bool = True,
+        progress: bool | None = True,
     ) -> None:
         _check_scheme(scheme)
         if check not in ("header", "decode"):
@@ -312,9 +312,9 @@ class ImageFolderLab(Dataset):
     def _drop(self, path: Path, reason: str) -> None:
         self.dropped[reason].append(path)
 
-    def _decode_all(self, candidates: list[Path], filtering: bool, progress: bool) -> list[Path]:
+    def _decode_all(self, candidates: list[Path], filtering: bool, progress: bool | None) -> list[Path]:
         kept = []
-        for path in tqdm(candidates, desc="decoding images", unit="img", disable=not progress):
+        for path in tqdm(candidates, desc="decoding images", unit="img", disable=None if progress is None else not progress):
             try:
                 rgb_u8 = self._load(path)
             except (ColorlabError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):

@@ -18,7 +18,7 @@ so every prediction lies in ``[-1, 1]``. Pieces:
   :func:`receptive_field` and :func:`input_gradient` compute what one verdict sees.
 * :func:`gan_loss`, :func:`generator_loss`, :func:`discriminator_loss`: vanilla (BCE with
   logits) or least-squares GAN; ``G = GAN + lambda * L1`` with ``lambda = 100``; D's loss halved.
-* :class:`Pix2PixTask`: the :class:`colorlab.train.Task` with two networks and two Adam optimizers
+* :class:`Pix2PixTask`: the :class:`colorlab.models.task.Task` with two networks and two Adam optimizers
   (lr 2e-4, betas (0.5, 0.999)), weights initialised from N(0, 0.02), an optional linear lr decay,
   an optional L1-only first stage (the "NoGAN" idea: pretrain the generator, then fine-tune it
   adversarially) and the diagnostics students need: D's mean outputs on real and fake pairs, the
@@ -62,7 +62,7 @@ from colorlab import color, metrics
 from colorlab.io import ColorlabError
 from colorlab.models.registry import load_state_dict_file, register
 from colorlab.models.regression import imagenet_resnet18_state
-from colorlab.train import Task
+from colorlab.models.task import Task
 
 __all__ = [
     "UNET_DEPTHS",

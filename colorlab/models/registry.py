@@ -8,19 +8,64 @@ same for every family: the network is built and ``colorlab/weights/<name>.pt`` i
 
 Every registered network carries two attributes the rest of the kit relies on: ``scheme`` (its
 normalization, see :mod:`colorlab.color`) and ``input_size`` (the side length it works at).
+
+:data:`CATALOGUE` lists every model with its family module, size and working side, so that the
+names (``available()``, the command line's help, ``colorlab models``) are known without importing
+torch or building a network; only :func:`load` imports the one family it needs. A family that
+registers a name missing from the catalogue is an error, and a test builds every model to check
+the catalogue's numbers.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-from torch import nn
+from typing import TYPE_CHECKING
 
 from colorlab.io import ColorlabError
 
-__all__ = ["register", "available", "load", "describe", "load_state_dict_file", "apply_state_dict", "read_weights_file", "save_bundled", "bundled", "bundled_path", "BUNDLED_DIR"]
+if TYPE_CHECKING:  # this module stays free of torch until a network is built
+    from torch import nn
+
+__all__ = ["CATALOGUE", "DEFAULT_MODEL", "ModelInfo", "register", "available", "load", "describe", "load_state_dict_file", "apply_state_dict", "read_weights_file", "save_bundled", "bundled", "bundled_path", "BUNDLED_DIR"]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What is known of a model without building it.
+
+    Attributes:
+        family: the module of :mod:`colorlab.models` that registers it (``"zhang"`` ...).
+        parameters: its parameter count as :func:`load` builds it (with the bundled file's
+            options when it has bundled weights).
+        input_size: its working side in pixels, likewise.
+        released: whether the authors' trained weights exist (``weights="official"``).
+    """
+
+    family: str
+    parameters: int
+    input_size: int
+    released: bool = False
+
+
+#: The bundled model ``model="default"`` stands for, picked from the evaluation leaderboard
+#: (see colorlab/weights/README.md).
+DEFAULT_MODEL = "resnet18_classifier"
+
+#: Every model of the kit (checked against the families by tests/test_models.py).
+CATALOGUE: dict[str, ModelInfo] = {
+    "eccv16": ModelInfo("zhang", 32_214_255, 256, released=True),
+    "eccv16_small": ModelInfo("zhang", 2_027_583, 64),
+    "siggraph17": ModelInfo("zhang", 34_187_027, 256, released=True),
+    "siggraph17_small": ModelInfo("zhang", 2_165_843, 256),
+    "resnet18_regression": ModelInfo("regression", 3_570_818, 64),
+    "resnet18_classifier": ModelInfo("regression", 3_669_567, 64),
+    "pix2pix_unet": ModelInfo("pix2pix", 41_825_474, 128),
+    "pix2pix_unet_small": ModelInfo("pix2pix", 1_829_682, 64),
+    "pix2pix_resnet18_unet": ModelInfo("pix2pix", 14_310_818, 128),
+}
 
 
 @dataclass(frozen=True)
@@ -43,23 +88,29 @@ def register(name: str, description: str, weights: tuple[str, ...] = ()) -> Call
     def decorator(builder: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} is registered twice")
+        if name not in CATALOGUE:
+            raise ValueError(f"model {name!r} is missing from colorlab.models.registry.CATALOGUE")
         _REGISTRY[name] = _Entry(builder, description, tuple(weights))
         return builder
 
     return decorator
 
 
+def _import_family(name: str) -> None:
+    """Import the family module of model ``name`` (which runs its ``@register`` decorators)."""
+    if name not in CATALOGUE:
+        raise ColorlabError(f"unknown model {name!r}; available: {', '.join(available())}")
+    importlib.import_module(f"colorlab.models.{CATALOGUE[name].family}")
+
+
 def _ensure_families_imported() -> None:
-    # importing the family modules runs their @register decorators
-    from colorlab.models import regression  # noqa: F401
-    from colorlab.models import pix2pix  # noqa: F401
-    from colorlab.models import zhang  # noqa: F401
+    for name in CATALOGUE:
+        _import_family(name)
 
 
 def available() -> list[str]:
-    """Names of the registered models, sorted."""
-    _ensure_families_imported()
-    return sorted(_REGISTRY)
+    """Names of the registered models, sorted (read from :data:`CATALOGUE`: torch is not imported)."""
+    return sorted(CATALOGUE)
 
 
 def describe() -> dict[str, str]:
@@ -77,9 +128,7 @@ def load(name: str, weights: str | None = None, **options) -> nn.Module:
     Raises:
         ColorlabError: unknown name, or weights that cannot be had (one line saying why).
     """
-    _ensure_families_imported()
-    if name not in _REGISTRY:
-        raise ColorlabError(f"unknown model {name!r}; available: {', '.join(sorted(_REGISTRY))}")
+    _import_family(name)
     if weights == "bundled":
         path = bundled_path(name)
         if not path.is_file():
@@ -100,9 +149,8 @@ def bundled_path(name: str) -> Path:
 
 
 def bundled() -> list[str]:
-    """Names of the registered models that have bundled weights, sorted."""
-    _ensure_families_imported()
-    return sorted(name for name in _REGISTRY if bundled_path(name).is_file())
+    """Names of the registered models that have bundled weights, sorted (torch is not imported)."""
+    return sorted(name for name in CATALOGUE if bundled_path(name).is_file())
 
 
 def read_weights_file(path: str) -> dict:
@@ -186,9 +234,7 @@ def save_bundled(
     import torch
 
     options = dict(options or {})
-    _ensure_families_imported()
-    if name not in _REGISTRY:
-        raise ColorlabError(f"unknown model {name!r}; available: {', '.join(sorted(_REGISTRY))}")
+    _import_family(name)
     state = read_weights_file(weights)["state_dict"]
     apply_state_dict(_REGISTRY[name].builder(weights=None, **options), state, weights)  # do they fit?
     if half:

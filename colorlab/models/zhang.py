@@ -26,7 +26,7 @@ take **normalized** lightness, ``l_norm = (L - 50) / 100``, and return normalize
 ``ab_norm = ab / 110``, where the package normalizes inside ``forward``):
 
 * ``scheme = "zhang"``; ``input_size = 256`` (the kit resizes L to 256 x 256, as the reference
-  demo does, and upsamples the predicted ab back: :func:`colorlab.colorize.colorize_l`).
+  demo does, and upsamples the predicted ab back: :func:`colorlab.pipeline.colorize_l`).
 * ``forward(l_norm (N, 1, H, W)) -> ab_norm (N, 2, H, W)``. H and W: any size for ECCV16 (the
   1/4-size result is resized to H x W; for multiples of 8 that is exactly the official x4
   upsampling); SIGGRAPH17 pads the input to multiples of 8 (replicating the border) and crops
@@ -50,8 +50,8 @@ the released model exactly), 0.38 (the paper's value) otherwise.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -60,10 +60,10 @@ from torch import nn
 
 from colorlab import bins
 from colorlab.color import denormalize_ab, normalize_ab, normalize_l, scale_ab
-from colorlab.data.download import download
 from colorlab.io import ColorlabError
 from colorlab.models.registry import apply_state_dict, read_weights_file, register
-from colorlab.train import Task
+from colorlab.models.released import OFFICIAL_WEIGHTS, OfficialWeights, official_weights_file
+from colorlab.models.task import Task
 
 __all__ = [
     "BinClassifier",
@@ -77,6 +77,10 @@ __all__ = [
     "PAPER_TEMPERATURE",
     "siggraph_class_centres",
     "official_weights_file",
+    "HINT_PROBABILITY",
+    "MAX_PATCH",
+    "sample_hint_counts",
+    "sample_hints",
 ]
 
 #: ``1 / T`` folded into the released ECCV16 weights (the Caffe model's "conv8_313_rh" scale).
@@ -87,26 +91,6 @@ PAPER_TEMPERATURE = 0.38
 ECCV16_OFFICIAL_CLASSES = bins.OFFICIAL_Q
 #: SIGGRAPH17's classes: all ab grid points from -110 to 110 in steps of 10, 23 x 23 = 529.
 SIGGRAPH17_GRID = 23
-
-
-@dataclass(frozen=True)
-class OfficialWeights:
-    """A released weights file: its URL and the start of its sha256 (torch.hub's ``-<hash>.pth``)."""
-
-    url: str
-    sha256_prefix: str
-
-    @property
-    def filename(self) -> str:
-        return self.url.rsplit("/", 1)[-1]
-
-
-#: The files the ``colorizers`` package of richzhang/colorization loads (``eccv16(pretrained=True)``
-#: and ``siggraph17(pretrained=True)``, which check the same hash prefixes through torch.hub).
-OFFICIAL_WEIGHTS = {
-    "eccv16": OfficialWeights("https://colorizers.s3.us-east-2.amazonaws.com/colorization_release_v2-9b330a0b.pth", "9b330a0b"),
-    "siggraph17": OfficialWeights("https://colorizers.s3.us-east-2.amazonaws.com/siggraph17-df00044c.pth", "df00044c"),
-}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -607,10 +591,112 @@ class SIGGRAPH17(nn.Module):
         return SIGGRAPH17Task(self, lr=lr, **options)
 
 
+# ----------------------------------------------------------------------------------------------
+# Simulated user hints (the SIGGRAPH17 training input; colorlab.hints re-exports them)
+# ----------------------------------------------------------------------------------------------
+
+#: ``p`` of the geometric number of hints (the paper's 1/8: 7 hints per image on average).
+HINT_PROBABILITY = 1.0 / 8.0
+#: Largest side of a simulated hint patch, in pixels (sides are uniform in ``1 ... 9``).
+MAX_PATCH = 9
+
+
+def sample_hint_counts(n: int, p: float = HINT_PROBABILITY, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Number of hints for each of ``n`` images: geometric with success probability ``p``, from 0.
+
+    ``P(k) = p (1 - p)^k`` for ``k = 0, 1, 2, ...``; mean ``(1 - p) / p`` (7 for ``p = 1/8``).
+    Drawn by inverting the distribution function: ``k = floor(log(U) / log(1 - p))`` with ``U``
+    uniform in ``(0, 1]``.
+
+    Args:
+        n: number of images, ``>= 0``.
+        p: probability of stopping after each hint, in ``(0, 1]`` (1: never any hint).
+        generator: a CPU :class:`torch.Generator` for reproducible draws (default: torch's global one).
+
+    Returns:
+        ``(n,)`` int64 tensor on the CPU.
+    """
+    if not 0.0 < p <= 1.0:
+        raise ColorlabError(f"p must be in (0, 1], got {p}")
+    if p == 1.0:
+        return torch.zeros(n, dtype=torch.long)
+    uniform = 1.0 - torch.rand(n, generator=generator, dtype=torch.float64)  # in (0, 1]
+    return torch.floor(torch.log(uniform) / math.log1p(-p)).long()
+
+
+def sample_hints(
+    ab_norm: torch.Tensor,
+    generator: torch.Generator | None = None,
+    p: float = HINT_PROBABILITY,
+    max_patch: int = MAX_PATCH,
+    num_hints: int | None = None,
+    location: str = "normal",
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Simulate user hints from the true colours, as in the SIGGRAPH17 paper (see the module doc).
+
+    Args:
+        ab_norm: ``(N, 2, H, W)`` float, the true colours (``ab / 110``), any device.
+        generator: a CPU :class:`torch.Generator` for reproducible hints (default: torch's global
+            one, so that :class:`colorlab.train.Trainer` checkpoints capture the state).
+        p: geometric ``p`` of the number of hints (ignored when ``num_hints`` is given).
+        max_patch: largest patch side in pixels (sides are uniform in ``1 ... max_patch``); a
+            patch larger than the image is shrunk to fit.
+        num_hints: a fixed number of hints per image instead of the geometric draw (for
+            evaluation, e.g. "PSNR with 10 hints").
+        location: ``"normal"`` (the paper: centred Gaussian) or ``"uniform"`` (anywhere).
+
+    Returns:
+        ``(ab_hint_norm, mask)``: ``(N, 2, H, W)`` mean ab of each patch (``ab / 110``) on the
+        hinted pixels and 0 elsewhere, and ``(N, 1, H, W)`` 1 on hinted pixels and 0 elsewhere;
+        dtype and device of ``ab_norm``. Where patches overlap, the later one wins.
+    """
+    if not isinstance(ab_norm, torch.Tensor) or ab_norm.dim() != 4 or ab_norm.shape[1] != 2:
+        shape = tuple(ab_norm.shape) if hasattr(ab_norm, "shape") else type(ab_norm).__name__
+        raise ColorlabError(f"ab_norm must be a (N, 2, H, W) tensor, got {shape}")
+    if isinstance(max_patch, bool) or not isinstance(max_patch, int) or max_patch < 1:
+        raise ColorlabError(f"max_patch must be an integer >= 1, got {max_patch!r}")
+    if location not in ("normal", "uniform"):
+        raise ColorlabError(f"location must be 'normal' or 'uniform', got {location!r}")
+    n, _, height, width = ab_norm.shape
+    if num_hints is None:
+        counts = sample_hint_counts(n, p, generator).tolist()
+    elif num_hints < 0:
+        raise ColorlabError(f"num_hints must be >= 0, got {num_hints}")
+    else:
+        counts = [num_hints] * n
+    ab_hint_norm = torch.zeros_like(ab_norm)
+    mask = torch.zeros_like(ab_norm[:, :1])
+    for image, count in enumerate(counts):
+        if count == 0:
+            continue
+        sides = torch.randint(1, max_patch + 1, (count,), generator=generator).tolist()
+        if location == "normal":
+            draws = torch.randn(count, 2, generator=generator, dtype=torch.float64).tolist()
+        else:
+            draws = torch.rand(count, 2, generator=generator, dtype=torch.float64).tolist()
+        for side, (draw_y, draw_x) in zip(sides, draws):
+            side = min(side, height, width)
+            top = _corner(draw_y, height - side + 1, location)
+            left = _corner(draw_x, width - side + 1, location)
+            patch = (image, slice(None), slice(top, top + side), slice(left, left + side))
+            ab_hint_norm[patch] = ab_norm[patch].mean(dim=(1, 2), keepdim=True)
+            mask[patch] = 1.0
+    return ab_hint_norm, mask
+
+
+def _corner(draw: float, positions: int, location: str) -> int:
+    """Top (or left) corner in ``[0, positions - 1]`` from a standard normal or uniform draw."""
+    if location == "normal":
+        corner = positions / 2.0 + draw * positions / 4.0  # N(positions / 2, (positions / 4)^2)
+    else:
+        corner = draw * positions
+    return int(min(max(corner, 0.0), positions - 1))
+
+
 class SIGGRAPH17Task(Task):
     """Training of :class:`SIGGRAPH17` with simulated user hints (Zhang et al. 2017, Sec. 3).
 
-    For every batch, hints are drawn from the true colours by :func:`colorlab.hints.sample_hints`
+    For every batch, hints are drawn from the true colours by :func:`sample_hints`
     (geometric number with ``p = 1/8``, patches of 1-9 px, Gaussian locations, mean patch colour);
     the network sees ``(l_norm, hints, mask)`` and its ab output is compared with the truth by a
     Huber (smooth-L1) loss with ``delta = 1`` Lab unit, computed in Lab units (the paper's
@@ -628,8 +714,8 @@ class SIGGRAPH17Task(Task):
         lr: float = 1e-3,
         *,
         class_weight: float = 0.0,
-        p: float = 1.0 / 8.0,
-        max_patch: int = 9,
+        p: float = HINT_PROBABILITY,
+        max_patch: int = MAX_PATCH,
         betas: tuple[float, float] = (0.9, 0.999),
         weight_decay: float = 0.0,
     ):
@@ -641,8 +727,6 @@ class SIGGRAPH17Task(Task):
         self.optimizers["model"] = torch.optim.Adam(model.parameters(), lr=lr, betas=betas, weight_decay=weight_decay)
 
     def training_step(self, l_norm: torch.Tensor, ab_norm: torch.Tensor) -> dict[str, float]:
-        from colorlab.hints import sample_hints
-
         ab_hint_norm, mask = sample_hints(ab_norm, p=self.p, max_patch=self.max_patch)
         with self.amp.autocast():
             ab_pred, class_scores = self.net("model")(l_norm, ab_hint_norm, mask, output="both")
@@ -664,26 +748,6 @@ class SIGGRAPH17Task(Task):
 # ----------------------------------------------------------------------------------------------
 # Weights and registry
 # ----------------------------------------------------------------------------------------------
-
-
-def _weights_dir() -> Path:
-    """torch.hub's checkpoint folder (``$TORCH_HOME/hub/checkpoints``), shared with ``colorizers``."""
-    return Path(torch.hub.get_dir()) / "checkpoints"
-
-
-def official_weights_file(name: str, *, progress: bool = True, timeout: float = 10.0) -> Path:
-    """Download (once) the released weights of ``"eccv16"`` or ``"siggraph17"``; return the file.
-
-    The file keeps its official name in torch.hub's checkpoint folder (where the ``colorizers``
-    package caches it too, so a copy already there is reused), and a new download is accepted
-    only if its sha256 starts with the 8 hex digits in that name.
-
-    Raises:
-        ColorlabError: offline or HTTP error (one line naming the URL to fetch by hand and the
-            path to save it as), or a hash mismatch (nothing is kept).
-    """
-    info = OFFICIAL_WEIGHTS[name]
-    return download(info.url, _weights_dir(), sha256_prefix=info.sha256_prefix, progress=progress, timeout=timeout)
 
 
 def _read_state(path: str) -> dict[str, torch.Tensor]:

@@ -14,6 +14,7 @@ app and the evaluation all call :func:`colorize`.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Union
 
@@ -26,12 +27,10 @@ from colorlab import color, inference
 from colorlab.device import get_device
 from colorlab.inference import Mode
 from colorlab.io import ColorlabError, ImageSource, load_image
+from colorlab.models.registry import DEFAULT_MODEL
 
-__all__ = ["DEFAULT_MODEL", "colorize", "colorize_l", "colorize_files", "output_paths", "get_model", "ModelLike"]
+__all__ = ["DEFAULT_MODEL", "colorize", "colorize_l", "colorize_files", "output_paths", "get_model", "grey_version", "ModelLike"]
 
-#: The bundled model ``model="default"`` stands for, picked from the evaluation leaderboard
-#: (see colorlab/weights/README.md).
-DEFAULT_MODEL = "resnet18_classifier"
 
 #: A registered model name (bundled weights), ``"default"``, or a loaded network.
 ModelLike = Union[str, nn.Module]
@@ -162,6 +161,21 @@ def colorize(
     return out
 
 
+def grey_version(rgb: np.ndarray) -> np.ndarray:
+    """What the model sees, and the grey baseline of the evaluation: the photo's Lab lightness with ``a = b = 0``.
+
+    Args:
+        rgb: ``(H, W, 3)`` uint8 or float in ``[0, 1]`` (anything :func:`colorlab.io.load_image` takes).
+
+    Returns:
+        ``(H, W, 3)`` uint8 with R = G = B (up to rounding).
+    """
+    lab = color.rgb_to_lab(torch.from_numpy(load_image(rgb)).permute(2, 0, 1))
+    lab[1:] = 0.0
+    grey = color.lab_to_rgb(lab).clamp_(0.0, 1.0).permute(1, 2, 0).numpy()
+    return (grey * 255.0 + 0.5).astype(np.uint8)
+
+
 def _collect_inputs(inputs: list[str]) -> list[tuple[Path, Path]]:
     """(file, its path relative to what the user named) for files and folders (recursively)."""
     from colorlab.data.folders import find_images
@@ -172,7 +186,7 @@ def _collect_inputs(inputs: list[str]) -> list[tuple[Path, Path]]:
         if path.is_dir():
             found.extend((file, file.relative_to(path)) for file in find_images(path))
         else:
-            found.append((path, Path(path.name)))  # missing files are reported when read
+            found.append((path, Path(path.name)))  # missing files are reported by the caller
     return found
 
 
@@ -205,12 +219,19 @@ def colorize_files(
     mode: Mode = "exact",
     fmt: str = "jpg",
     quality: int = 95,
-    progress: bool = True,
+    progress: bool | None = True,
+    report: Callable[[str], None] | None = None,
 ) -> tuple[list[Path], list[str]]:
     """Colorize files and folders (recursively) into ``out_dir``: what ``colorlab colorize`` does.
 
     Inputs are only read; each output is written atomically. A file that cannot be read or
-    colorized is skipped with a one-line message; the others go on.
+    colorized is skipped with a one-line message; the others go on. Missing files are reported
+    before the model is loaded, and when nothing is left to do the model is never loaded.
+
+    Args:
+        progress: True: a progress bar; False: none; None: only when stderr is a terminal.
+        report: called with each one-line error message as it happens (e.g. to print it on
+            stderr); the messages are returned too.
 
     Returns:
         ``(written paths, one-line error messages)``.
@@ -224,15 +245,28 @@ def colorize_files(
     files = _collect_inputs(inputs)
     if not files:
         raise ColorlabError(f"no images found in {', '.join(inputs)}")
+    written: list[Path] = []
+    errors: list[str] = []
+
+    def fail(message: str) -> None:
+        errors.append(message)
+        if report is not None:
+            report(message)
+
+    for source, _ in files:
+        if not source.exists():
+            fail(f"{source}: file not found")  # the words of colorlab.io.load_image
+    files = [(source, rel) for source, rel in files if source.exists()]
+    if not files:
+        return written, errors
     protect = {path.resolve() for path, _ in files}
     targets = output_paths([rel for _, rel in files], Path(out_dir), fmt, protect)
     net = get_model(model)
-    written, errors = [], []
-    for (source, _), target in tqdm(list(zip(files, targets)), desc="colorize", unit="image", disable=not progress):
+    bar = tqdm(list(zip(files, targets)), desc="colorize", unit="image", disable=None if progress is None else not progress)
+    for (source, _), target in bar:
         try:
             rgb = colorize(source, net, intensity=intensity, temperature=temperature, mode=mode)
             written.append(save_image(target, rgb, quality=quality, source=source))
         except ColorlabError as error:
-            errors.append(str(error))
-            tqdm.write(f"colorlab: skipped: {error}")
+            fail(str(error))
     return written, errors
