@@ -4,6 +4,7 @@ The few names a notebook or script uses most are reachable from here::
 
     import colorlab
     rgb = colorlab.colorize("photo.jpg", intensity=1.2)   # (H, W, 3) uint8, the photo's size
+    colorlab.resolve_model("auto")                        # which model that used
     colorlab.save_image("photo_color.jpg", rgb)
 
 Everything else lives in the submodules (``colorlab.color``, ``colorlab.models`` ...), which are
@@ -22,6 +23,7 @@ _NAMES = {
     "colorize": "pipeline",
     "colorize_files": "pipeline",
     "get_model": "pipeline",
+    "resolve_model": "pipeline",
     "DEFAULT_MODEL": "pipeline",
     "load_image": "io",
     "save_image": "io",
@@ -42,7 +44,7 @@ __all__ = ["__version__", *_NAMES]
 if TYPE_CHECKING:  # for editors and type checkers; at run time __getattr__ does this lazily
     from colorlab.device import get_device
     from colorlab.io import ColorlabError, load_image, save_image, to_numpy, to_tensor
-    from colorlab.pipeline import DEFAULT_MODEL, colorize, colorize_files, get_model
+    from colorlab.pipeline import DEFAULT_MODEL, colorize, colorize_files, get_model, resolve_model
 
 
 def __getattr__(name: str) -> Any:

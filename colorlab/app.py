@@ -4,8 +4,9 @@
 wires controls to these functions::
 
     FileUpload.value --read_uploads--> [Upload(name, bytes)] --decode_upload--> rgb (H, W, 3) uint8
-    model dropdown   <--model_choices-- bundled models (+ the official ECCV16 / SIGGRAPH17 weights
-                                        when cached or downloadable)
+    model dropdown   <--model_choices-- "auto" (the strongest model here, named), bundled models
+                                        (+ the official ECCV16 / SIGGRAPH17 weights when cached or
+                                        downloadable)
     sliders          --colorize_photo(rgb, model, intensity, temperature)--> rgb (H, W, 3) uint8
     download link    <--encode_image(rgb, "jpeg" | "png", quality)--  bytes, result_filename(...)
     any failure      --error_message(error, name)--> one line shown in the app, never a traceback
@@ -32,7 +33,7 @@ from PIL import Image
 from torch import nn
 
 from colorlab import color
-from colorlab.pipeline import DEFAULT_MODEL, colorize, get_model, grey_version
+from colorlab.pipeline import DEFAULT_MODEL, OFFICIAL_SUFFIX, colorize, get_model, grey_version, resolve_model
 from colorlab.io import ColorlabError, load_image
 from colorlab.models.released import official_cached, official_reachable
 
@@ -51,6 +52,7 @@ __all__ = [
     "official_cached",
     "official_reachable",
     "model_choices",
+    "model_label",
     "load_model",
     "uses_temperature",
     "default_temperature",
@@ -82,7 +84,6 @@ FORMATS = {"jpeg": ("image/jpeg", "jpg"), "png": ("image/png", "png")}
 
 #: Models with released ("official") weights that the app offers besides the bundled ones.
 OFFICIAL = ("eccv16", "siggraph17")
-_OFFICIAL_SUFFIX = ":official"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -201,10 +202,25 @@ def _to_uint8(rgb: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 
 
-def model_choices(online: bool = False, timeout: float = 3.0) -> list[tuple[str, str]]:
-    """The models the app offers, as ``(label, key)`` pairs for a dropdown, the default first.
+def model_label(key: str) -> str:
+    """What the app calls a model key: ``"auto"`` with the model it stands for, released weights as such.
 
-    Every bundled model (``colorlab.models.bundled()``, key = its name) works offline. The
+    >>> model_label("resnet18_classifier")
+    'resnet18_classifier'
+    """
+    if key == "auto":
+        return f"auto: {model_label(resolve_model('auto'))}"
+    if key.endswith(OFFICIAL_SUFFIX):
+        return f"{key[: -len(OFFICIAL_SUFFIX)]} (released weights)"
+    return f"{key} (bundled default)" if key == DEFAULT_MODEL else key
+
+
+def model_choices(online: bool = False, timeout: float = 3.0) -> list[tuple[str, str]]:
+    """The models the app offers, as ``(label, key)`` pairs for a dropdown, ``"auto"`` first.
+
+    ``"auto"`` (the strongest model whose weights are here, :func:`colorlab.pipeline.resolve_model`;
+    its label names it) comes first, then every bundled model (``colorlab.models.bundled()``,
+    key = its name, the default first), which work offline. The
     official ECCV16 / SIGGRAPH17 weights (key ``"eccv16:official"`` ...) are offered when they
     are cached, or, with ``online=True``, when their download server answers within ``timeout``
     seconds (they are then downloaded, about 130 MB, the first time they are used).
@@ -216,27 +232,21 @@ def model_choices(online: bool = False, timeout: float = 3.0) -> list[tuple[str,
 
     names = models.bundled()
     names = sorted(names, key=lambda name: (name != DEFAULT_MODEL, name))
-    choices = [(f"{name} (default)" if name == DEFAULT_MODEL else name, name) for name in names]
+    choices = [(model_label("auto"), "auto")] + [(model_label(name), name) for name in names]
     for name in OFFICIAL:
         if official_cached(name):
-            choices.append((f"{name} (official weights)", name + _OFFICIAL_SUFFIX))
+            choices.append((model_label(name + OFFICIAL_SUFFIX), name + OFFICIAL_SUFFIX))
         elif online and official_reachable(name, timeout=timeout):
-            choices.append((f"{name} (official weights, ~130 MB download on first use)", name + _OFFICIAL_SUFFIX))
+            choices.append((f"{name} (released weights, ~130 MB download on first use)", name + OFFICIAL_SUFFIX))
     return choices
 
 
-@functools.lru_cache(maxsize=2)
-def _official_model(name: str) -> nn.Module:
-    from colorlab import models
+def load_model(key: str | nn.Module = "auto") -> nn.Module:
+    """The network for a model key of :func:`model_choices` (``"auto"``, ``"default"``, a bundled
+    name, ``"NAME:official"``), in eval mode, cached: :func:`colorlab.pipeline.get_model`.
 
-    return models.load(name, weights="official").eval()
-
-
-def load_model(key: str | nn.Module = "default") -> nn.Module:
-    """The network for a model key of :func:`model_choices` (or ``"default"``), in eval mode, cached.
-
-    ``"NAME:official"`` loads the released weights (downloading them once); any other key is a
-    bundled model (:func:`colorlab.pipeline.get_model`). A module is returned as it is.
+    ``"NAME:official"`` loads the released weights (downloading them once). A module is returned
+    as it is.
 
     Raises:
         ColorlabError: unknown model or weights that cannot be had (one line).
@@ -245,11 +255,8 @@ def load_model(key: str | nn.Module = "default") -> nn.Module:
         return key.eval()
     if not isinstance(key, str):
         raise ColorlabError(f"model must be a model name, got {type(key).__name__}")
-    if key.endswith(_OFFICIAL_SUFFIX):
-        name = key[: -len(_OFFICIAL_SUFFIX)]
-        if name not in OFFICIAL:
-            raise ColorlabError(f"no official weights for {name!r}; official: {', '.join(OFFICIAL)}")
-        return _official_model(name)
+    if key.endswith(OFFICIAL_SUFFIX) and key[: -len(OFFICIAL_SUFFIX)] not in OFFICIAL:
+        raise ColorlabError(f"no official weights for {key[: -len(OFFICIAL_SUFFIX)]!r}; official: {', '.join(OFFICIAL)}")
     return get_model(key)
 
 
@@ -281,7 +288,7 @@ def _check_range(value: float, bounds: tuple, what: str) -> float:
 
 def colorize_photo(
     rgb: np.ndarray,
-    model: str | nn.Module = "default",
+    model: str | nn.Module = "auto",
     intensity: float = INTENSITY_RANGE[3],
     temperature: float | None = None,
 ) -> np.ndarray:
@@ -290,7 +297,7 @@ def colorize_photo(
 
     Args:
         rgb: ``(H, W, 3)`` uint8 or float in ``[0, 1]`` (only its lightness is used).
-        model: a key of :func:`model_choices`, ``"default"``, or a loaded network.
+        model: a key of :func:`model_choices` (``"auto"``, ``"default"``, a name), or a loaded network.
         intensity: colour intensity in :data:`INTENSITY_RANGE` (0 = grey, 1 = the model's colours).
         temperature: annealing temperature in :data:`TEMPERATURE_RANGE` for the classification
             models; ignored by the others; None = the model's own.
@@ -397,7 +404,7 @@ def error_message(error: BaseException, name: str | None = None) -> str:
 def before_after_figure(
     photos: Mapping[str, np.ndarray] | np.ndarray,
     intensity: float = INTENSITY_RANGE[3],
-    model: str | nn.Module = "default",
+    model: str | nn.Module = "auto",
     temperature: float | None = None,
     *,
     size: float = 2.5,

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from colorlab import __version__
 from colorlab.io import ColorlabError
 from colorlab.models.registry import DEFAULT_MODEL, available, bundled
+from colorlab.models.released import OFFICIAL_WEIGHTS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_CODES = "exit status: 0 all done, 1 some inputs failed, 2 usage error"
@@ -55,8 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _model_help() -> str:
     return (
-        f"'default' (= {DEFAULT_MODEL}) or a model with bundled weights: {', '.join(bundled())} "
-        "('colorlab models' lists every model and its weights)"
+        "'auto' (the strongest model whose weights are here: released siggraph17, then released "
+        f"eccv16, then the bundled default; never downloads), 'default' (= {DEFAULT_MODEL}), a model "
+        f"with bundled weights: {', '.join(bundled())}, or released weights: "
+        f"{', '.join(name + ':official' for name in OFFICIAL_WEIGHTS)} (downloaded once; see 'colorlab "
+        "weights'). 'colorlab models' lists every model and its weights"
     )
 
 
@@ -200,7 +204,7 @@ def _add_colorize(sub) -> None:
     )
     parser.add_argument("inputs", nargs="+", metavar="IN", help="image files or folders")
     parser.add_argument("-o", "--out", required=True, metavar="OUTDIR", help="output folder (created)")
-    parser.add_argument("--model", default="default", help=_model_help())
+    parser.add_argument("--model", default="auto", help=_model_help())
     parser.add_argument("--intensity", type=float, default=1.0, help="colour intensity: 0 grey, 1 model, >1 more")
     parser.add_argument("--temperature", type=float, default=None, help="annealing temperature (classifiers)")
     parser.add_argument("--mode", choices=MODES, default="exact",
@@ -212,12 +216,15 @@ def _add_colorize(sub) -> None:
 
 
 def _run_colorize(args: argparse.Namespace) -> int:
-    from colorlab.pipeline import colorize_files
+    from colorlab.pipeline import colorize_files, resolve_model
 
+    model = resolve_model(args.model)
+    if args.model == "auto" and not args.quiet:
+        _diagnostic(f"colorlab: model: {model} (auto)")
     written, errors = colorize_files(
         args.inputs,
         args.out,
-        args.model,
+        model,
         intensity=args.intensity,
         temperature=args.temperature,
         mode=args.mode,
@@ -245,7 +252,12 @@ def _add_evaluate(sub) -> None:
         description="Grey each photo, colorize it with every model (and the grey baseline, ab = 0), "
         "and write per-image scores (scores.csv) and a Markdown leaderboard (leaderboard.md).",
     )
-    parser.add_argument("--models", default="default", help="comma-separated, each " + _model_help())
+    parser.add_argument(
+        "--models",
+        default="all",
+        help="'all' (every bundled model, and the released weights that are cached), or a "
+        "comma-separated list, each " + _model_help(),
+    )
     parser.add_argument("--data", required=True, metavar="FOLDER", help="folder of colour photos (recursive)")
     parser.add_argument("--size", type=int, default=None, help="score SIZExSIZE centre crops (default: full resolution)")
     parser.add_argument("--intensity", type=float, default=1.0)
@@ -258,11 +270,12 @@ def _add_evaluate(sub) -> None:
 
 def _run_evaluate(args: argparse.Namespace) -> int:
     from colorlab.data import find_images
-    from colorlab.evaluation import evaluate_models
+    from colorlab.evaluation import evaluate_models, leaderboard_models
 
     paths = find_images(args.data)[: args.limit]
+    names = [name.strip() for name in args.models.split(",") if name.strip()]
     board = evaluate_models(
-        [name.strip() for name in args.models.split(",") if name.strip()],
+        leaderboard_models() if names == ["all"] else names,
         paths,
         size=args.size,
         intensity=args.intensity,
@@ -315,7 +328,82 @@ def _run_models(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_SUBCOMMANDS: list = [_add_colorize, _add_data, _add_evaluate, _add_models, _add_train]
+def _add_weights(sub) -> None:
+    """``colorlab weights list | download NAME... | verify | path [NAME]``."""
+    parser = sub.add_parser(
+        "weights",
+        epilog=EXIT_CODES,
+        help="the authors' released ECCV16 / SIGGRAPH17 weights: list, download, verify, path",
+        description="The released weights (about 130 MB each) live in torch.hub's checkpoint folder, "
+        "$TORCH_HOME/hub/checkpoints (default ~/.cache/torch/hub/checkpoints); set TORCH_HOME to use "
+        "another, e.g. a shared folder on lab machines. COLORLAB_WEIGHTS_MIRROR=<http(s) URL or "
+        "folder> reads the files of the same names from a mirror. Every file is checked against "
+        "the hash in its name before it is kept. Once cached, model 'auto' uses them.",
+    )
+    parser.set_defaults(func=lambda args: parser.print_help(sys.stderr) or EXIT_USAGE)
+    actions = parser.add_subparsers(dest="weights_action", metavar="ACTION")
+    names = ", ".join(OFFICIAL_WEIGHTS)
+
+    listing = actions.add_parser("list", epilog=EXIT_CODES, help="what is cached, where, and its size")
+    listing.set_defaults(func=_run_weights_list)
+
+    fetching = actions.add_parser("download", epilog=EXIT_CODES, help="download (once) and verify released weights")
+    fetching.add_argument("names", nargs="+", metavar="NAME", choices=tuple(OFFICIAL_WEIGHTS), help=f"one or more of: {names}")
+    fetching.add_argument("--quiet", action="store_true", help="no progress bar")
+    fetching.set_defaults(func=_run_weights_download)
+
+    verifying = actions.add_parser("verify", epilog=EXIT_CODES, help="re-hash the cached files (exit 1 on a mismatch)")
+    verifying.set_defaults(func=_run_weights_verify)
+
+    path = actions.add_parser("path", epilog=EXIT_CODES, help="print the cache folder, or the file of NAME")
+    path.add_argument("name", nargs="?", choices=tuple(OFFICIAL_WEIGHTS), metavar="NAME", help=f"one of: {names}")
+    path.set_defaults(func=_run_weights_path)
+
+
+def _run_weights_list(args: argparse.Namespace) -> int:
+    from colorlab.models.released import released_table
+
+    print(released_table())
+    return EXIT_OK
+
+
+def _run_weights_download(args: argparse.Namespace) -> int:
+    from colorlab.models.released import official_weights_file
+
+    failed = 0
+    for name in dict.fromkeys(args.names):
+        try:
+            print(official_weights_file(name, progress=_progress(args)))
+        except ColorlabError as error:
+            failed += 1
+            _diagnostic(f"colorlab: {name}: {error}")
+    if failed:
+        _diagnostic(f"colorlab: {failed} of {len(set(args.names))} download(s) failed")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _run_weights_verify(args: argparse.Namespace) -> int:
+    from colorlab.models.released import verify_released
+
+    bad = 0
+    for name, path, state in verify_released():
+        print(f"{name}: {state} ({path})")
+        bad += state.startswith("MISMATCH")
+    if bad:
+        _diagnostic(f"colorlab: {bad} cached file(s) do not match their hash: delete them and download again")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _run_weights_path(args: argparse.Namespace) -> int:
+    from colorlab.models.released import cache_dir, official_file
+
+    print(official_file(args.name) if args.name else cache_dir())
+    return EXIT_OK
+
+
+_SUBCOMMANDS: list = [_add_colorize, _add_data, _add_evaluate, _add_models, _add_train, _add_weights]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,7 +21,7 @@ from colorlab import metrics
 from colorlab.pipeline import ModelLike, colorize, get_model, grey_version
 from colorlab.io import ColorlabError, ImageSource, load_image
 
-__all__ = ["GREY", "METRICS", "Leaderboard", "prepare_photo", "evaluate_models"]
+__all__ = ["GREY", "METRICS", "Leaderboard", "prepare_photo", "leaderboard_models", "evaluate_models"]
 
 #: The baseline "model": the photo's lightness with no colour.
 GREY = "grey"
@@ -118,6 +118,18 @@ def prepare_photo(path: ImageSource, size: int | None = None) -> np.ndarray:
     return crop.clamp(0, 1).permute(1, 2, 0).contiguous().numpy()
 
 
+def leaderboard_models() -> list[str]:
+    """The models a leaderboard compares by default: every bundled model, then the released
+    weights that are cached here (``"eccv16:official"``, ``"siggraph17:official"``); nothing is
+    downloaded.
+    """
+    from colorlab.models.registry import bundled
+    from colorlab.models.released import OFFICIAL_WEIGHTS, official_cached
+    from colorlab.pipeline import OFFICIAL_SUFFIX
+
+    return bundled() + [name + OFFICIAL_SUFFIX for name in OFFICIAL_WEIGHTS if official_cached(name)]
+
+
 def evaluate_models(
     models: dict[str, ModelLike] | Sequence[str],
     paths: Sequence[str | os.PathLike] | Mapping[str, ImageSource],
@@ -130,7 +142,8 @@ def evaluate_models(
     """Score every model (and the grey baseline) on every photo.
 
     Args:
-        models: names (bundled weights) or ``{label: name or loaded network}``; ``"grey"`` is added.
+        models: model keys (bundled names, ``"NAME:official"``, ``"auto"``; see
+            :func:`leaderboard_models`) or ``{label: key or loaded network}``; ``"grey"`` is added.
         paths: the photos (colour; at least 11 x 11 pixels, the SSIM window): file paths, or
             ``{name: image}`` for images in memory (anything :func:`colorlab.io.load_image` takes).
         size: evaluate at ``size x size`` centre crops instead of full resolution.

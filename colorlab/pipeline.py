@@ -9,6 +9,11 @@
 The model only ever sees a small L; the output keeps every detail of the original lightness,
 because only the colour (which the eye sees at low resolution anyway) is upsampled. The CLI, the
 app and the evaluation all call :func:`colorize`.
+
+Models are named by a string (see :func:`resolve_model`): ``"auto"`` (the default: the strongest
+model whose weights are on this machine, never downloading), ``"default"`` (the bundled default),
+a registered name with bundled weights, or ``"NAME:official"`` for the authors' released weights
+(``eccv16:official``, ``siggraph17:official``; downloaded once when not cached).
 """
 
 from __future__ import annotations
@@ -28,37 +33,91 @@ from colorlab.device import get_device
 from colorlab.inference import Mode
 from colorlab.io import ColorlabError, ImageSource, load_image
 from colorlab.models.registry import DEFAULT_MODEL
+from colorlab.models.released import OFFICIAL_WEIGHTS, official_cached
 
-__all__ = ["DEFAULT_MODEL", "colorize", "colorize_l", "colorize_files", "output_paths", "get_model", "grey_version", "ModelLike"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "AUTO_ORDER",
+    "OFFICIAL_SUFFIX",
+    "colorize",
+    "colorize_l",
+    "colorize_files",
+    "output_paths",
+    "get_model",
+    "resolve_model",
+    "grey_version",
+    "ModelLike",
+]
 
 
-#: A registered model name (bundled weights), ``"default"``, or a loaded network.
+#: ``"auto"``, ``"default"``, a registered name (bundled weights), ``"NAME:official"``, or a loaded network.
 ModelLike = Union[str, nn.Module]
+
+#: A model key ending in this loads the authors' released weights (``"siggraph17:official"``).
+OFFICIAL_SUFFIX = ":official"
+
+#: What ``model="auto"`` tries, strongest first: the first whose weights are here is used.
+AUTO_ORDER = ("siggraph17" + OFFICIAL_SUFFIX, "eccv16" + OFFICIAL_SUFFIX, DEFAULT_MODEL)
+
+
+def resolve_model(model: str = "auto") -> str:
+    """The model key a name stands for: ``"auto"`` and ``"default"`` resolved, others unchanged.
+
+    ``"auto"`` is the first of :data:`AUTO_ORDER` whose weights are on this machine: the released
+    SIGGRAPH17 weights (run without hints) if cached, else the released ECCV16 weights if cached,
+    else the bundled default. It looks at the cache only; it never downloads.
+
+    >>> resolve_model("default")
+    'resnet18_classifier'
+    """
+    if model == "default":
+        return DEFAULT_MODEL
+    if model != "auto":
+        return model
+    for key in AUTO_ORDER:
+        name, _, weights = key.partition(":")
+        if not weights or official_cached(name):
+            return key
+    return DEFAULT_MODEL
 
 #: Rows converted at a time, so that a 24-megapixel photo needs a few hundred MB, not gigabytes.
 _ROWS_PER_CHUNK = 512
 
 
 @functools.lru_cache(maxsize=4)
-def _cached_model(name: str, device: str) -> nn.Module:
+def _cached_model(key: str, device: str) -> nn.Module:
     from colorlab import models
 
+    name, _, weights = key.partition(":")
+    if weights and (weights != OFFICIAL_SUFFIX[1:] or name not in OFFICIAL_WEIGHTS):
+        raise ColorlabError(
+            f"unknown model {key!r}; released weights exist for "
+            + ", ".join(f"'{released}{OFFICIAL_SUFFIX}'" for released in OFFICIAL_WEIGHTS)
+        )
     with torch.inference_mode(False):  # normal weights, even when first asked for inside inference mode
+        if weights:
+            return models.load(name, weights="official").to(device).eval()
+        if name in OFFICIAL_WEIGHTS and not models.registry.bundled_path(name).is_file():
+            raise ColorlabError(f"{name!r} has no bundled weights: use '{name}{OFFICIAL_SUFFIX}' for the released ones")
         return models.load(name, weights="bundled").to(device).eval()
 
 
-def get_model(model: ModelLike = "default", device: torch.device | str | None = None) -> nn.Module:
-    """A network ready for inference: a loaded module as it is, or a registered name with bundled weights.
+def get_model(model: ModelLike = "auto", device: torch.device | str | None = None) -> nn.Module:
+    """A network ready for inference: a loaded module as it is, or a model key (:func:`resolve_model`).
 
-    Loaded networks are cached per (name, device), so repeated calls are cheap.
+    A registered name loads its bundled weights; ``"NAME:official"`` the released ones
+    (downloaded once, verified, when not cached). Loaded networks are cached per (key, device),
+    so repeated calls are cheap.
+
+    Raises:
+        ColorlabError: unknown model, or weights that cannot be had (one line).
     """
     device = torch.device(device) if device is not None else get_device()
     if isinstance(model, nn.Module):
         return model.eval()
     if not isinstance(model, str):
         raise ColorlabError(f"model must be a registered name or a torch module, got {type(model).__name__}")
-    name = DEFAULT_MODEL if model == "default" else model
-    return _cached_model(name, str(device))
+    return _cached_model(resolve_model(model), str(device))
 
 
 def _chunks(height: int):
@@ -69,7 +128,7 @@ def _chunks(height: int):
 @torch.inference_mode()
 def colorize_l(
     l: torch.Tensor,  # noqa: E741
-    model: ModelLike = "default",
+    model: ModelLike = "auto",
     *,
     temperature: float | None = None,
     size: int | tuple[int, int] | None = None,
@@ -116,7 +175,7 @@ def colorize_l(
 @torch.inference_mode()
 def colorize(
     image: ImageSource,
-    model: ModelLike = "default",
+    model: ModelLike = "auto",
     intensity: float = 1.0,
     temperature: float | None = None,
     *,
@@ -128,7 +187,9 @@ def colorize(
     Args:
         image: anything :func:`colorlab.io.load_image` takes (a path, bytes, a file object, a PIL
             image, an array); a colour photo is greyed first (only its Lab lightness is used).
-        model: a registered model name (its bundled weights), ``"default"``, or a loaded network.
+        model: ``"auto"`` (the strongest model whose weights are here; :func:`resolve_model`
+            says which), ``"default"``, a registered name (bundled weights), ``"NAME:official"``
+            (released weights), or a loaded network.
         intensity: scales the predicted ``ab``: 0 gives the grey photo, 1 the model's colours,
             above 1 more saturation (colours outside the sRGB gamut are clipped).
         temperature: for classification models, the annealed-mean temperature (None: the model's default).
@@ -212,7 +273,7 @@ def output_paths(relative: list[Path], out_dir: Path, fmt: str, protect: set[Pat
 def colorize_files(
     inputs: list[str],
     out_dir: str,
-    model: ModelLike = "default",
+    model: ModelLike = "auto",
     *,
     intensity: float = 1.0,
     temperature: float | None = None,

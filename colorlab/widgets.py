@@ -300,7 +300,7 @@ class ColorizeApp(widgets.VBox):
         height, width = result.shape[:2]
         settings = f"intensity {self.intensity.value:.2f}" + (f", temperature {temperature:.2f}" if temperature is not None else "")
         self._show_status(
-            f"<b>{html.escape(name)}</b> ({width}&times;{height}) colorized with {html.escape(str(model))}, "
+            f"<b>{html.escape(name)}</b> ({width}&times;{height}) colorized with {html.escape(app.model_label(model) if isinstance(model, str) else type(model).__name__)}, "
             f"{settings}, in {self.seconds:.2f} s",
             css="colorlab-done",
         )

@@ -81,3 +81,16 @@ def bundled_dir(tmp_path, monkeypatch):
     colorize_module._cached_model.cache_clear()
     yield folder
     colorize_module._cached_model.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def _empty_torch_home(tmp_path_factory):
+    return tmp_path_factory.mktemp("torch_home")
+
+
+@pytest.fixture(autouse=True)
+def _no_released_weights(_empty_torch_home, monkeypatch):
+    """Every test starts with no released weights cached and no mirror, whatever this machine has:
+    ``model="auto"`` is the bundled default unless a test caches files itself."""
+    monkeypatch.setenv("TORCH_HOME", str(_empty_torch_home))
+    monkeypatch.delenv("COLORLAB_WEIGHTS_MIRROR", raising=False)

@@ -135,22 +135,24 @@ def test_pixel_cap_reads_only_the_header(width, height, expected):
 # ----------------------------------------------------------------------------------------------
 
 
-def test_model_choices_offline_lists_the_bundled_models_default_first(monkeypatch):
+def test_model_choices_offline_lists_auto_then_the_bundled_models_default_first(monkeypatch):
     monkeypatch.setattr(app, "official_cached", lambda name: False)
     monkeypatch.setattr(app, "official_reachable", lambda name, timeout=3.0: pytest.fail("offline must not probe"))
     choices = app.model_choices(online=False)
     keys = [key for _, key in choices]
-    assert keys[0] == colorize_module.DEFAULT_MODEL and choices[0][0].endswith("(default)")
+    default = colorize_module.DEFAULT_MODEL
+    assert choices[0] == (f"auto: {default} (bundled default)", "auto")  # names what auto stands for here
+    assert choices[1] == (f"{default} (bundled default)", default)
     from colorlab import models
 
-    assert sorted(keys) == models.bundled()
+    assert sorted(keys[1:]) == models.bundled()
 
 
 def test_model_choices_offer_official_weights_when_cached_or_reachable(monkeypatch):
     monkeypatch.setattr(app, "official_cached", lambda name: name == "eccv16")
     monkeypatch.setattr(app, "official_reachable", lambda name, timeout=3.0: name == "siggraph17")
     labels = dict((key, label) for label, key in app.model_choices(online=True))
-    assert labels["eccv16:official"] == "eccv16 (official weights)"
+    assert labels["eccv16:official"] == "eccv16 (released weights)"
     assert "download" in labels["siggraph17:official"]
     monkeypatch.setattr(app, "official_reachable", lambda name, timeout=3.0: False)
     keys = [key for _, key in app.model_choices(online=True)]
@@ -345,14 +347,14 @@ def colorize_app():
 
 
 def test_app_uploads_colorizes_and_offers_the_download(colorize_app, photo):
-    assert colorize_app.model.value == colorize_module.DEFAULT_MODEL
+    assert colorize_app.model.value == "auto"  # nothing cached in tests: auto is the bundled default
     assert colorize_app.temperature.disabled is not app.uses_temperature("default")
     colorize_app.upload.value = (_file("street.png", _encode(photo, "PNG")), _file("notes.jpg", b"not a photo"))
     assert colorize_app.upload.value == ()  # consumed
     assert list(colorize_app.photos) == ["street.png"] and colorize_app.photo.value == "street.png"
     np.testing.assert_array_equal(colorize_app.result, app.colorize_photo(photo, "default", 1.0))
     status = colorize_app.status.value
-    assert "notes.jpg: not an image" in status and f"colorized with {colorize_module.DEFAULT_MODEL}" in status
+    assert "notes.jpg: not an image" in status and f"colorized with auto: {colorize_module.DEFAULT_MODEL} (bundled default)" in status
     assert status.count("<br>") == 1  # one line for the bad file, one for the result
     name, data = colorize_app.download
     assert name == "street_color.jpg" and load_image(data).shape == photo.shape
@@ -443,11 +445,12 @@ def test_app_says_when_official_weights_cannot_be_downloaded(colorize_app, photo
     colorize_app.upload.value = (_file("a.png", _encode(photo, "PNG")),)
     monkeypatch.setattr(app, "official_cached", lambda name: False)
 
-    def offline(name):
-        raise ColorlabError("https://example.invalid/eccv16.pth: cannot download (offline); save it by hand as /x/y.pth")
+    def offline(*args, **kwargs):
+        raise OSError("network unreachable")
 
-    monkeypatch.setattr(app, "_official_model", offline)
-    colorize_app.model.options = [*colorize_app.model.options, ("eccv16 (official weights)", "eccv16:official")]
+    monkeypatch.setattr("urllib.request.urlopen", offline)  # the real download path, offline
+    colorize_app.model.options = [*colorize_app.model.options, ("eccv16 (released weights)", "eccv16:official")]
     colorize_app.model.value = "eccv16:official"
-    assert "cannot download (offline)" in colorize_app.status.value and "colorlab-error" in colorize_app.status.value
+    assert "cannot download https://" in colorize_app.status.value and "network unreachable" in colorize_app.status.value
+    assert "colorlab-error" in colorize_app.status.value
     assert colorize_app.status.value.count("&#9888;") == 1

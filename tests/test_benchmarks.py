@@ -84,6 +84,16 @@ def test_bench_colorize_quick_runs_and_writes_json(tmp_path):
     assert large["shape"] == [480, 640, 3] and large["peak_rss_mb"] >= large["base_rss_mb"] > 0
 
 
+def test_bench_auto_quick_runs_and_writes_json(tmp_path):
+    out = tmp_path / "bench_auto.json"
+    _run_script("bench_auto.py", "--quick", "--json", str(out))
+    rows = json.loads(out.read_text())["results"]["128x96"]
+    assert list(rows) == ["bundled default", "released eccv16", "released siggraph17"]
+    _check_rows(rows, "bundled default")
+    for stats in rows.values():
+        assert stats["shape"] == [96, 128, 3] and stats["load_s"] > 0 and stats["peak_rss_mb"] >= stats["base_rss_mb"] > 0
+
+
 def test_bench_train_quick_runs_and_writes_json(tmp_path):
     out = tmp_path / "bench_train.json"
     _run_script("bench_train.py", "--quick", "--families", "eccv16_small", "--json", str(out))

@@ -21,7 +21,10 @@ def _python(code: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, **kwargs)
 
 
-@pytest.mark.parametrize("command", [[], ["colorize"], ["data"], ["data", "download"], ["evaluate"], ["models"], ["train"]])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["colorize"], ["data"], ["data", "download"], ["evaluate"], ["models"], ["train"], ["weights"], ["weights", "download"]],
+)
 def test_help_never_imports_torch(command):
     code = (
         "import sys\nfrom colorlab.cli import main\n"
@@ -34,9 +37,9 @@ def test_help_never_imports_torch(command):
 
 
 def test_model_help_lists_the_names():
-    help_text = cli.build_parser()._subparsers._group_actions[0].choices["colorize"].format_help()
-    assert f"'default' (= {DEFAULT_MODEL})" in help_text
-    for name in ("resnet18_classifier", "resnet18_regression", "eccv16_small", "pix2pix_unet_small"):
+    help_text = " ".join(cli.build_parser()._subparsers._group_actions[0].choices["colorize"].format_help().split())
+    assert f"'default' (= {DEFAULT_MODEL})" in help_text and "'auto' (the strongest model" in help_text
+    for name in ("resnet18_classifier", "resnet18_regression", "eccv16_small", "pix2pix_unet_small", "siggraph17:official"):
         assert name in help_text
 
 
@@ -61,7 +64,11 @@ def test_missing_input_is_reported_without_loading_a_model(tmp_path, monkeypatch
     assert main(["colorize", str(tmp_path / "gone.jpg"), "-o", str(tmp_path / "out")]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert captured.err.splitlines() == [f"colorlab: skipped: {tmp_path / 'gone.jpg'}: file not found", "colorlab: 1 of 1 input(s) failed"]
+    assert captured.err.splitlines() == [
+        f"colorlab: model: {DEFAULT_MODEL} (auto)",
+        f"colorlab: skipped: {tmp_path / 'gone.jpg'}: file not found",
+        "colorlab: 1 of 1 input(s) failed",
+    ]
 
 
 def test_batch_streams_in_a_subprocess(tmp_path, bundled_dir):
@@ -84,8 +91,9 @@ def test_batch_streams_in_a_subprocess(tmp_path, bundled_dir):
     assert result.returncode == 1
     errors = result.stderr.splitlines()
     assert "\r" not in result.stderr
-    assert [line.split(": ")[2].rsplit("/", 1)[-1] for line in errors[:-1]] == ["missing.jpg", "bad.png", "empty.jpg"]
-    assert all(line.startswith("colorlab: skipped: ") for line in errors[:-1])
+    assert errors[0] == f"colorlab: model: {DEFAULT_MODEL} (auto)"  # once, not per file
+    assert [line.split(": ")[2].rsplit("/", 1)[-1] for line in errors[1:-1]] == ["missing.jpg", "bad.png", "empty.jpg"]
+    assert all(line.startswith("colorlab: skipped: ") for line in errors[1:-1])
     assert errors[-1] == "colorlab: 3 of 5 input(s) failed"
     assert sorted(result.stdout.splitlines()) == [str(out / "a_color.jpg"), str(out / "b_color.jpg")]
 
@@ -96,7 +104,9 @@ def test_all_good_prints_paths_and_a_summary(tmp_path, bundled_dir, capsys):
     assert main(["colorize", str(photo), "-o", str(tmp_path / "o")]) == 0
     captured = capsys.readouterr()
     assert captured.out.splitlines() == [str(tmp_path / "o" / "p_color.jpg"), f"colorized 1 image(s) into {tmp_path / 'o'}"]
-    assert captured.err == ""
+    assert captured.err == f"colorlab: model: {DEFAULT_MODEL} (auto)\n"  # the one line 'auto' owes the user
+    assert main(["colorize", str(photo), "-o", str(tmp_path / "o2"), "--model", "default"]) == 0
+    assert capsys.readouterr().err == ""  # a named model: nothing on stderr when all went well
 
 
 def test_models_lists_every_model_and_its_weights_truthfully(tmp_path, monkeypatch, capsys):

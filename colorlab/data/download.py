@@ -15,6 +15,10 @@ Guarantees:
 * a checksum mismatch removes the ``.part`` file and raises :class:`~colorlab.io.ColorlabError`;
 * offline (no route, refused connection, timeout) fails within ``timeout`` seconds with a one-line
   error that says which URL to download by hand and the exact path to save it as;
+* a ``file://`` URL (a mirror on a USB stick or a shared folder) is copied under the same rules:
+  ``.part``, resume, checksums, atomic rename;
+* every failure is a :class:`DownloadError` (a :class:`~colorlab.io.ColorlabError`) whose ``kind``
+  says what went wrong, so a caller can word its own message (e.g. for a mirror);
 * archives are unpacked safely (no member may land outside the destination) into a temporary
   folder that is renamed when complete, and unpacking is skipped when the folder already exists.
 
@@ -44,6 +48,7 @@ from colorlab.io import ColorlabError
 
 __all__ = [
     "DatasetInfo",
+    "DownloadError",
     "DATASETS",
     "DATA_ENV_VAR",
     "default_data_dir",
@@ -54,6 +59,22 @@ __all__ = [
     "dataset_status",
     "datasets_table",
 ]
+
+class DownloadError(ColorlabError):
+    """A download that failed; ``kind`` says how.
+
+    ``"unreachable"`` (no connection, timeout), ``"http"`` (an error status, in ``status``),
+    ``"missing"`` (a ``file://`` source that does not exist), ``"cut"`` (a transfer cut off; the
+    ``.part`` file is kept for resuming), ``"mismatch"`` (size or checksum; the ``.part`` file is
+    removed), ``"write"`` (the destination cannot be written).
+    """
+
+    def __init__(self, message: str, kind: str, status: int | None = None, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+        self.reason = reason
+
 
 #: Environment variable that overrides the default data folder.
 DATA_ENV_VAR = "COLORLAB_DATA"
@@ -195,7 +216,8 @@ def download(
 
     Args:
         name_or_url: a name from :data:`DATASETS` (its URL, size and checksums are used) or an
-            ``http(s)://`` URL. The file name is the last segment of the URL path.
+            ``http(s)://`` or ``file://`` URL (a local file, copied under the same rules). The
+            file name is the last segment of the URL path.
         dest_dir: folder to save into (created if needed); default :func:`default_data_dir`.
         sha256, size, md5: expected SHA-256 (64 hex digits), size in bytes and MD5 (32 hex
             digits); each overrides the registry's value when given. Unknown values are skipped.
@@ -214,10 +236,11 @@ def download(
         The path of the verified file.
 
     Raises:
-        ColorlabError: unknown name, unreachable server (the message names the URL to download
-            by hand and the exact path to save it as), HTTP error, a cut transfer that could not
-            be resumed (the ``.part`` file is kept; call again to resume), or a size/checksum
-            mismatch (the ``.part`` file is removed).
+        ColorlabError: unknown name or malformed argument.
+        DownloadError: (a ColorlabError, with ``kind``) unreachable server (the message names the
+            URL to download by hand and the exact path to save it as), HTTP error, a missing
+            ``file://`` source, a cut transfer that could not be resumed (the ``.part`` file is
+            kept; call again to resume), or a size/checksum mismatch (the ``.part`` file is removed).
     """
     url, expected = _resolve(name_or_url, sha256=sha256, size=size, md5=md5)
     expected["sha256_prefix"] = _check_hex_prefix(sha256_prefix)
@@ -230,7 +253,7 @@ def download(
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise ColorlabError(f"cannot create the data folder {folder}: {error.strerror or error}") from None
+        raise DownloadError(f"cannot create the folder {folder}: {error.strerror or error}", "write") from None
     part = dest.with_name(dest.name + ".part")
     attempts = 0
     while True:
@@ -241,9 +264,10 @@ def download(
             if cut.received > 0 and attempts < retries:
                 attempts += 1
                 continue
-            raise ColorlabError(
+            raise DownloadError(
                 f"download of {url} was cut off after {cut.done} bytes ({_one_line(cut.reason)}); "
-                f"run the same command again to resume, or download it by hand and save it as {dest}"
+                f"run the same command again to resume, or download it by hand and save it as {dest}",
+                "cut",
             ) from None
     _verify_part(part, filename, expected)
     os.replace(part, dest)
@@ -445,12 +469,12 @@ def _resolve(name_or_url: str, *, sha256: str | None, size: int | None, md5: str
         info = DATASETS[name_or_url]
         url = info.url
         expected = {"size": info.size, "sha256": info.sha256, "md5": info.md5}
-    elif urllib.parse.urlsplit(name_or_url).scheme in ("http", "https"):
+    elif urllib.parse.urlsplit(name_or_url).scheme in ("http", "https", "file"):
         url = name_or_url
         expected = {"size": None, "sha256": None, "md5": None}
     else:
         known = ", ".join(sorted(DATASETS))
-        raise ColorlabError(f"unknown dataset {name_or_url!r}: expected one of {known}, or an http(s) URL")
+        raise ColorlabError(f"unknown dataset {name_or_url!r}: expected one of {known}, or an http(s) or file:// URL")
     if size is not None:
         if isinstance(size, bool) or not isinstance(size, int) or size < 0:
             raise ColorlabError(f"size must be a number of bytes >= 0, got {size!r}")
@@ -495,16 +519,18 @@ def _verify_part(part: Path, filename: str, expected: dict) -> None:
     actual = part.stat().st_size
     if expected["size"] is not None and actual != expected["size"]:
         part.unlink(missing_ok=True)
-        raise ColorlabError(
+        raise DownloadError(
             f"size mismatch for {filename}: expected {expected['size']} bytes, got {actual}; "
-            f"the partial file was removed"
+            f"the partial file was removed",
+            "mismatch",
         )
     mismatch = _digest_mismatch(part, expected)
     if mismatch is not None:
         algorithm, want, got = mismatch
         part.unlink(missing_ok=True)
-        raise ColorlabError(
-            f"checksum mismatch for {filename}: expected {algorithm} {want}, got {got}; the partial file was removed"
+        raise DownloadError(
+            f"checksum mismatch for {filename}: expected {algorithm} {want}, got {got}; the partial file was removed",
+            "mismatch",
         )
 
 
@@ -532,9 +558,11 @@ def _open(url: str, offset: int, dest: Path, timeout: float):
         return error
     except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as error:
         reason = error.reason if isinstance(error, urllib.error.URLError) else error
-        raise ColorlabError(
+        raise DownloadError(
             f"cannot download {url} ({_one_line(reason)}); if you are offline, download it by hand "
-            f"and save it as {dest}"
+            f"and save it as {dest}",
+            "unreachable",
+            reason=_one_line(reason),
         ) from None
 
 
@@ -546,6 +574,8 @@ def _transfer(url: str, part: Path, dest: Path, size: int | None, *, progress: b
         offset = 0
     if size is not None and offset == size:
         return  # a previous run got every byte but stopped before verifying
+    if urllib.parse.urlsplit(url).scheme == "file":
+        return _copy_local(url, part, offset, progress=progress)
     response = _open(url, offset, dest, timeout)
     with response:
         status = response.status if not isinstance(response, urllib.error.HTTPError) else response.code
@@ -557,9 +587,11 @@ def _transfer(url: str, part: Path, dest: Path, size: int | None, *, progress: b
             part.unlink()
             return _transfer(url, part, dest, size, progress=progress, timeout=timeout)
         if isinstance(response, urllib.error.HTTPError) or not 200 <= status < 300:
-            raise ColorlabError(
+            raise DownloadError(
                 f"cannot download {url}: HTTP {status} {_one_line(response.reason)}; check the URL, "
-                f"or download the file by hand and save it as {dest}"
+                f"or download the file by hand and save it as {dest}",
+                "http",
+                status,
             )
         if offset > 0 and status == 206:
             first, total = _parse_content_range(response.headers.get("Content-Range"))
@@ -574,6 +606,24 @@ def _transfer(url: str, part: Path, dest: Path, size: int | None, *, progress: b
             total = int(length) if length and length.isdigit() else None
         total = total if total is not None else size
         _stream(response, part, mode, offset, total, progress=progress)
+
+
+def _copy_local(url: str, part: Path, offset: int, *, progress: bool | None) -> None:
+    """Bring ``part`` to the end of the local file a ``file://`` URL names, resuming from ``offset``."""
+    source = Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path))
+    if not source.is_file():
+        raise DownloadError(f"cannot copy {url}: {source} does not exist", "missing")
+    total = source.stat().st_size
+    if offset > total:
+        part.unlink()
+        offset = 0
+    try:
+        stream = open(source, "rb")  # noqa: SIM115 - closed below
+    except OSError as error:
+        raise DownloadError(f"cannot read {source}: {error.strerror or error}", "missing") from None
+    with stream:
+        stream.seek(offset)
+        _stream(stream, part, "ab" if offset else "wb", offset, total, progress=progress)
 
 
 def _stream(response, part: Path, mode: str, offset: int, total: int | None, *, progress: bool | None) -> None:
@@ -602,7 +652,7 @@ def _stream(response, part: Path, mode: str, offset: int, total: int | None, *, 
                 received += len(chunk)
                 bar.update(len(chunk))
     except OSError as error:  # writing failed (disk full, permissions): not a network problem
-        raise ColorlabError(f"cannot write {part}: {error.strerror or error}") from None
+        raise DownloadError(f"cannot write {part}: {error.strerror or error}", "write") from None
     if total is not None and offset + received < total:
         raise _Interrupted("the connection closed early", received, offset + received)
 
