@@ -157,11 +157,46 @@ def test_dataloader_batches_and_iteration_stops_at_the_end():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"ambiguity": 1.5}, {"ambiguity": -0.1}, {"size": 4}, {"size": (32, 32, 3)}, {"n": -1}, {"scheme": "lab"}, {"max_objects": -1}],
+    [{"ambiguity": 1.5}, {"ambiguity": -0.1}, {"size": 4}, {"size": (32, 32, 3)}, {"n": -1}, {"scheme": "lab"}, {"max_objects": -1},
+     {"labelled": True, "max_objects": 0}],
 )
 def test_bad_arguments_raise_colorlab_error(kwargs):
     with pytest.raises(ColorlabError):
         SyntheticScenes(**kwargs)
+
+
+# --- the labelled mode (notebook 09's linear probes) -------------------------------------------
+
+
+def test_labelled_mode_yields_the_same_grey_scene_and_the_kind_of_its_largest_shape():
+    labelled, plain = SyntheticScenes(n=40, size=24, seed=6, labelled=True), SyntheticScenes(n=40, size=24, seed=6)
+    assert "labelled=True" in repr(labelled) and "labelled" not in repr(plain)
+    for index in range(40):
+        l_norm, kind = labelled[index]
+        assert torch.equal(l_norm, plain[index][0])
+        assert kind.dtype == torch.int64 and kind.dim() == 0
+        label_map = plain.label_map(index)
+        pixels = [
+            int((label_map == SyntheticScenes.LABELS.index("circle")).sum()),
+            int((label_map == SyntheticScenes.LABELS.index("triangle")).sum()),
+            int((label_map == SyntheticScenes.LABELS.index("square_yellow")).sum() + (label_map == SyntheticScenes.LABELS.index("square_blue")).sum()),
+        ]
+        assert pixels[int(kind)] == max(pixels) > 0
+        assert plain.scene_kind(index) == int(kind)
+
+
+def test_labelled_mode_with_one_shape_names_the_shape_and_is_balanced():
+    scenes = SyntheticScenes(n=300, size=24, seed=2, max_objects=1, labelled=True)
+    kinds = torch.stack([scenes[index][1] for index in range(300)])
+    counts = torch.bincount(kinds, minlength=3)
+    assert counts.sum() == 300 and (counts > 70).all() and (counts < 130).all()  # about 100 of each kind
+    masks = scenes.masks(0)
+    visible = [name for name in ("circle", "triangle", "square") if masks[name].any()]
+    assert visible == [SyntheticScenes.KINDS[int(kinds[0])]]  # exactly one kind in the picture: the label
+
+
+def test_scene_kind_is_minus_one_without_shapes():
+    assert SyntheticScenes(n=2, size=16, max_objects=0).scene_kind(1) == -1
 
 
 def test_no_objects_leaves_only_sky_and_ground():

@@ -78,9 +78,20 @@ class SyntheticScenes(Dataset):
         scheme: normalization of the returned tensors, ``"zhang"`` or ``"pix2pix"``
             (see :func:`colorlab.color.normalize_lab`).
         max_objects: at most this many shapes per image (at least 1 are drawn; 0 draws none).
+        labelled: False (colorization pairs, the default) or True: the **labelled mode**, items
+            ``(l_norm, kind)`` for classifying scenes from their grey image (see below).
 
     Items: ``(l_norm, ab_norm)`` float32 tensors ``(1, H, W)`` and ``(2, H, W)``, normalized with
     ``scheme``. See also :meth:`lab`, :meth:`rgb`, :meth:`label_map` and :meth:`masks`.
+
+    **Labelled mode** (``labelled=True``, for linear probes of pretext features, notebook 09):
+    items are ``(l_norm (1, H, W) float32, kind)`` with ``kind`` a 0-d int64 tensor, the index in
+    :data:`KINDS` (0 circle, 1 triangle, 2 square) of the kind of shape that covers the most
+    visible pixels (:meth:`scene_kind`; ties go to the earlier kind). The image is the same scene
+    as without labels. With ``max_objects=1`` each scene shows exactly one shape (always at least
+    partly visible), so the label is simply "which shape is in the picture"; with more shapes it is
+    "which kind dominates". Colour does not enter the label: it has to be read from shapes and grey
+    levels.
     """
 
     #: Names of the label codes returned by :meth:`label_map` (code = position in this tuple).
@@ -99,6 +110,7 @@ class SyntheticScenes(Dataset):
         ambiguity: float = 1.0,
         scheme: Scheme = "zhang",
         max_objects: int = 4,
+        labelled: bool = False,
     ) -> None:
         if isinstance(size, (int, np.integer)):
             size = (int(size), int(size))
@@ -110,6 +122,8 @@ class SyntheticScenes(Dataset):
             raise ColorlabError(f"ambiguity must be in [0, 1], got {ambiguity!r}")
         if not isinstance(max_objects, (int, np.integer)) or max_objects < 0:
             raise ColorlabError(f"max_objects must be a non-negative int, got {max_objects!r}")
+        if labelled and max_objects < 1:
+            raise ColorlabError("labelled=True needs max_objects >= 1 (a scene without shapes has no kind)")
         if scheme not in SCHEMES:
             raise ColorlabError(f"unknown normalization scheme {scheme!r}; choose one of {sorted(SCHEMES)}")
         self.n = int(n)
@@ -118,6 +132,7 @@ class SyntheticScenes(Dataset):
         self.ambiguity = float(ambiguity)
         self.scheme = scheme
         self.max_objects = int(max_objects)
+        self.labelled = bool(labelled)
         self._rows = np.arange(self.height, dtype=np.float32)[:, None]
         self._cols = np.arange(self.width, dtype=np.float32)[None, :]
 
@@ -127,7 +142,7 @@ class SyntheticScenes(Dataset):
     def __repr__(self) -> str:
         return (
             f"SyntheticScenes(n={self.n}, size=({self.height}, {self.width}), seed={self.seed}, "
-            f"ambiguity={self.ambiguity}, scheme={self.scheme!r})"
+            f"ambiguity={self.ambiguity}, scheme={self.scheme!r}" + (", labelled=True)" if self.labelled else ")")
         )
 
     def _index(self, index: int) -> int:
@@ -211,8 +226,31 @@ class SyntheticScenes(Dataset):
         masks["square"] = masks["square_yellow"] | masks["square_blue"]
         return masks
 
+    def scene_kind(self, index: int) -> int:
+        """The kind of shape that covers the most visible pixels of scene ``index``: an index into :attr:`KINDS`.
+
+        Yellow and blue squares count together as ``"square"``; ties go to the earlier kind
+        (circle, triangle, square). -1 when no shape is visible (only possible with ``max_objects=0``).
+        """
+        return self._kind_of(self._render(index)[1])
+
+    def _kind_of(self, labels: np.ndarray) -> int:
+        """:meth:`scene_kind` from a label map ``(H, W)`` of codes into :attr:`LABELS`."""
+        counts = np.bincount(labels.ravel(), minlength=len(self.LABELS))
+        code = {name: counts[self.LABELS.index(name)] for name in self.LABELS}
+        per_kind = np.array([code["circle"], code["triangle"], code["square_yellow"] + code["square_blue"]])
+        return int(per_kind.argmax()) if per_kind.any() else -1
+
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(l_norm (1, H, W), ab_norm (2, H, W))`` float32, normalized with :attr:`scheme`."""
+        """``(l_norm (1, H, W), ab_norm (2, H, W))`` float32, normalized with :attr:`scheme`.
+
+        In the labelled mode: ``(l_norm (1, H, W) float32, kind)``, ``kind`` a 0-d int64 tensor
+        (:meth:`scene_kind`).
+        """
         with single_thread():
-            lab = self.lab(index)
-            return normalize_lab(lab[:1], lab[1:], self.scheme)
+            lab, labels = self._render(index)
+            lab = torch.from_numpy(lab)
+            l_norm, ab_norm = normalize_lab(lab[:1], lab[1:], self.scheme)
+            if not self.labelled:
+                return l_norm, ab_norm
+            return l_norm, torch.tensor(self._kind_of(labels), dtype=torch.int64)
