@@ -1,6 +1,8 @@
 """colorlab.exercises: each check passes the reference solution and gives the right hint for usual mistakes."""
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -37,6 +39,14 @@ def _verdict(capsys) -> str:
     return capsys.readouterr().out
 
 
+@pytest.fixture(autouse=True)
+def _fresh_hints():
+    """Every test starts each exercise's graded hints from the first step."""
+    exercises.reset_hints()
+    yield
+    exercises.reset_hints()
+
+
 # --- the mechanism ----------------------------------------------------------------------------
 
 
@@ -57,6 +67,7 @@ def test_register_adds_a_check_that_prints_and_returns_bool(capsys, monkeypatch)
     registry = dict(exercises.CHECKS)  # register() and check() use the registry of colorlab.exercises._core
     monkeypatch.setattr(exercises._core, "CHECKS", registry)
     monkeypatch.setattr(exercises, "CHECKS", registry)
+    monkeypatch.setattr(exercises._core, "HINTS", dict(exercises.HINTS))
 
     @exercises.register("is_42")
     def check_is_42(answer):
@@ -76,7 +87,7 @@ def test_register_adds_a_check_that_prints_and_returns_bool(capsys, monkeypatch)
 # --- srgb_to_linear ---------------------------------------------------------------------------
 
 
-def test_srgb_check_passes_the_solution_and_a_numpy_version(capsys):
+def test_srgb_check_passes_the_solution_and_asks_for_a_tensor_not_a_numpy_array(capsys):
     assert exercises.check_srgb_to_linear(_srgb_solution) is True
     out = _verdict(capsys)
     assert out.startswith("✅ Correct!")
@@ -87,18 +98,20 @@ def test_srgb_check_passes_the_solution_and_a_numpy_version(capsys):
         values = np.asarray(rgb)
         return np.where(values <= 0.04045, values / 12.92, ((values + 0.055) / 1.055) ** 2.4)
 
-    assert exercises.check_srgb_to_linear(numpy_version) is True
+    assert exercises.check_srgb_to_linear(numpy_version) is False  # the exercise asks for a tensor
+    assert "returned a numpy array; the exercise asks for a torch tensor" in _verdict(capsys)
+    assert exercises.check_srgb_to_linear(lambda rgb: torch.from_numpy(numpy_version(rgb))) is True
 
 
 @pytest.mark.parametrize(
     ("student", "expected_hint"),
     [
         (lambda rgb: rgb**2.2, "x ** 2.2 is the popular approximation"),
-        (lambda rgb: ((rgb + 0.055) / 1.055) ** 2.4, "check the linear piece"),
+        (lambda rgb: ((rgb + 0.055) / 1.055) ** 2.4, "check the straight piece"),
         (lambda rgb: torch.where(rgb <= 0.04045, rgb / 12.92, rgb**2.4), "check the power piece"),
         (lambda rgb: rgb, "You returned the input unchanged"),
         (lambda rgb: rgb.sum(), "returned shape ()"),
-        (lambda rgb: "linear", "not an array of real numbers"),
+        (lambda rgb: "linear", "the exercise asks for a torch tensor"),
     ],
 )
 def test_srgb_check_hints_for_usual_mistakes(capsys, student, expected_hint):
@@ -181,7 +194,7 @@ def test_lab_check_reports_unanswered_questions(capsys):
     assert "still None" in _verdict(capsys)
     assert exercises.check_lab_of_colours({**CORRECT_LAB_ANSWERS, "L of black": None}) is False
     out = _verdict(capsys)
-    assert "no answer yet for: L of black." in out
+    assert "no answer yet for: L of black: replace every None" in out
     assert exercises.check_lab_of_colours([100, 0]) is False
     assert "should be a dict" in _verdict(capsys)
 
@@ -250,13 +263,13 @@ def test_pix2pix_check_passes_the_solution_and_matches_the_documented_formulas(c
     ("normalize", "denormalize", "expected"),
     [
         (lambda l, ab: ((l - 50) / 100, ab / 110), _pix2pix_denormalize, "That is the zhang scheme"),
-        (lambda l, ab: (l / 100, ab / 110), _pix2pix_denormalize, "L / 100 lies in [0, 1]"),
+        (lambda l, ab: (l / 100, ab / 110), _pix2pix_denormalize, "That lies in [0, 1]"),
         (lambda l, ab: (l, ab / 110), _pix2pix_denormalize, "L came back unchanged"),
         (lambda l, ab: (l / 50 - 1, ab / 128), _pix2pix_denormalize, "not 128"),
         (lambda l, ab: (l / 50 - 1, ab), _pix2pix_denormalize, "ab came back unchanged"),
         (_pix2pix_normalize, lambda l, ab: (l * 100 + 50, ab * 110), "That is the zhang inverse"),
         (_pix2pix_normalize, lambda l, ab: ((l + 1) * 50, ab), "almost grey image"),
-        (_pix2pix_normalize, lambda l, ab: ((l + 1) * 50, ab * 100), "color.denormalize_ab"),
+        (_pix2pix_normalize, lambda l, ab: ((l + 1) * 50, ab * 100), "Undo the division of ab"),
         (lambda l, ab: torch.cat((l, ab), 1), _pix2pix_denormalize, "should return a pair (l_norm, ab_norm)"),
         (lambda l, ab: (l[:, 0], ab), _pix2pix_denormalize, "returned shape (2, 4, 5)"),
         (_not_implemented, _pix2pix_denormalize, "normalize_pix2pix` still raises NotImplementedError"),
@@ -302,7 +315,7 @@ def test_tint_questions_follow_the_encoding_and_colorlab_decoder(capsys):
         ({"a of a grey pixel": 0}, "0 is the true value"),
         ({"b of a grey pixel": -55}, "wrong sign"),
         ({"a of a pixel with a = 60, b = 0": 115}, "scaled too"),
-        ({"a of a pixel with a = 60, b = 0": 70}, "Go step by step"),
+        ({"a of a pixel with a = 60, b = 0": 70}, "Follow one number through the bug"),
         ({"a of a grey pixel": "55"}, "expected a number"),
     ],
 )
@@ -316,7 +329,7 @@ def test_tint_check_reports_unanswered_questions(capsys):
     assert exercises.check_tint_offset(None) is False
     assert "still None" in _verdict(capsys)
     assert exercises.check_tint_offset({**CORRECT_TINT_ANSWERS, "b of a grey pixel": None}) is False
-    assert "no answer yet for: b of a grey pixel." in _verdict(capsys)
+    assert "no answer yet for: b of a grey pixel: replace every None" in _verdict(capsys)
     assert exercises.check_tint_offset([55, 55, 85]) is False
     assert "should be a dict" in _verdict(capsys)
 
@@ -342,7 +355,7 @@ def test_ambiguous_square_check_agrees_with_the_synthetic_scenes(capsys):
         ({"a": 0, "b": 0}, "answer for ambiguity = 1"),
         ({"a": -5, "b": 55}, "most likely colour"),
         ({"a": 2.5, "b": -27.5}, "swapped the probabilities"),
-        ({"a": -2.5, "b": 10}, "weighted by its probability"),
+        ({"a": -2.5, "b": 10}, "Which single guess makes the *average* squared error smallest"),
         ({"a": -2.5, "b": None}, "needs a number for both"),
         ({"a": "-2.5", "b": 27.5}, "should hold numbers"),
         ((-2.5, 27.5), "should be a dict"),
@@ -383,7 +396,7 @@ def test_notebook_03_checks_are_registered():
     assert exercises.CHECKS["expected_squared_error"] is exercises.check_expected_squared_error
 
 
-@pytest.mark.parametrize("solution", [_best_constant_solution, _best_constant_numpy])
+@pytest.mark.parametrize("solution", [_best_constant_solution, lambda ab, mask: torch.from_numpy(_best_constant_numpy(ab, mask))])
 def test_best_constant_check_passes_the_solution(capsys, solution):
     assert exercises.check_best_constant_ab(solution) is True
     assert "(0, 0): grey" in _verdict(capsys)
@@ -409,9 +422,10 @@ def test_best_constant_ab_is_the_least_squares_constant():
         (lambda ab, mask: torch.stack([ab[i][:, mask[i]].mean(1) for i in range(len(ab)) if mask[i].any()]).mean(0),
          "averaged per image"),
         (lambda ab, mask: ab.permute(1, 0, 2, 3)[:, mask].median(dim=1).values, "That is the median"),
-        (lambda ab, mask: ab.permute(1, 0, 2, 3)[:, mask].mean(dim=1) + 1, "the best constant is the mean"),
+        (lambda ab, mask: ab.permute(1, 0, 2, 3)[:, mask].mean(dim=1) + 1, "Which one number sits closest"),
+        (lambda ab, mask: ab.permute(1, 0, 2, 3)[:, mask].mean(dim=1).numpy(), "asks for a torch tensor"),
         (lambda ab, mask: ab[:, :, 0, 0], "expected one (a, b) pair"),
-        (lambda ab, mask: "grey", "expected one (a, b) pair"),
+        (lambda ab, mask: "grey", "asks for a torch tensor"),
         (_not_implemented, "still raises NotImplementedError"),
         (lambda ab, mask: ab[mask], "raised IndexError"),
         (None, "still None"),
@@ -452,7 +466,7 @@ def test_expected_error_check_passes_the_solution(capsys, solution):
         (lambda g, c, p: (p * ((c - g) ** 2).mean(-1)).sum(), "instead of averaging them"),
         (lambda g, c, p: (p * ((c - g) ** 2).sum(-1)).sum().sqrt(), "Leave out the final square root"),
         (lambda g, c, p: p * ((c - g) ** 2).sum(-1), "Sum over the colours"),
-        (lambda g, c, p: (p * ((c - g) ** 2).sum(-1)).sum() + 1, "multiply it by the probability"),
+        (lambda g, c, p: (p * ((c - g) ** 2).sum(-1)).sum() + 1, "An expected value is an average"),
         (_not_implemented, "still raises NotImplementedError"),
         (lambda g, c, p: c.reshape(7).sum(), "raised RuntimeError"),
         (None, "still None"),
@@ -483,7 +497,7 @@ def _annealed_mean_solution(probabilities, centres, temperature):
 
 
 def _annealed_mean_softmax(probabilities, centres, temperature):
-    return (torch.softmax(torch.log(probabilities) / temperature, dim=0)[:, None] * centres).sum(dim=0).numpy()
+    return (torch.softmax(torch.log(probabilities) / temperature, dim=0)[:, None] * centres).sum(dim=0)
 
 
 @pytest.mark.parametrize("solution", [_annealed_mean_solution, _annealed_mean_softmax])
@@ -504,7 +518,8 @@ def test_annealed_mean_check_passes_the_solution(capsys, solution):
         (lambda p, c, t: p ** (1 / t) @ c, "no longer sum to 1"),
         (lambda p, c, t: p @ c, "plain mean"),
         (lambda p, c, t: c[p.argmax()], "That is the mode"),
-        (lambda p, c, t: (p ** (1 / t) / (p ** (1 / t)).sum()) @ c + 1.0, "Sharpen the distribution"),
+        (lambda p, c, t: (p ** (1 / t) / (p ** (1 / t)).sum()) @ c + 1.0, "make the distribution peakier"),
+        (lambda p, c, t: ((p ** (1 / t) / (p ** (1 / t)).sum()) @ c).numpy(), "asks for a torch tensor"),
         (lambda p, c, t: p ** (1 / t), "shape (2,)"),
         (_not_implemented, "still raises NotImplementedError"),
         (lambda p, c, t: c @ p, "raised RuntimeError"),
@@ -550,9 +565,9 @@ def test_rebalancing_weights_check_passes_the_solution_and_matches_bins(capsys):
         (lambda p, lam: 1.0 / ((1.0 - lam) * p + lam / len(p)), "now scale the weights"),
         (lambda p, lam: (w := 1.0 / ((1.0 - lam) * p + lam / len(p))) / w.mean(), "not with the plain mean"),
         (lambda p, lam: (w := 1.0 / ((1.0 - lam) * p + lam / len(p))) / w.sum(), "should not sum to 1"),
-        (lambda p, lam: (w := 1.0 / (lam * p + (1.0 - lam) / len(p))) / (p * w).sum(), "weight of the *uniform*"),
+        (lambda p, lam: (w := 1.0 / (lam * p + (1.0 - lam) / len(p))) / (p * w).sum(), "share of the *uniform*"),
         (lambda p, lam: (w := (1.0 - lam) * p + lam / len(p)) / (p * w).sum(), "take the inverse"),
-        (lambda p, lam: 1.0 / p / (p * (1.0 / p)).sum(), "w_q = 1 / ((1 - lam)"),
+        (lambda p, lam: 1.0 / p / (p * (1.0 / p)).sum(), "Rare colours must weigh more"),
         (lambda p, lam: torch.ones(3), "shape (4,)"),
         (_not_implemented, "still raises NotImplementedError"),
         (None, "still None"),
@@ -605,11 +620,11 @@ def test_bin_index_cases_cover_a_border_colour_whose_grid_point_is_no_bin():
     ("student", "expected_hint"),
     [
         (lambda ab, c: c[((c - ab) ** 2).sum(1).argmin()], "not the centre itself"),
-        (lambda ab, c: int(((c - ab) ** 2).sum(1).argmax()), "use argmin, not argmax"),
+        (lambda ab, c: int(((c - ab) ** 2).sum(1).argmax()), "That is the farthest centre"),
         (lambda ab, c: int((c - ab).abs().sum(1).argmin()), "the L1 distance"),
         (_bin_index_by_rounding, "An index must be in [0, 229)"),
         (lambda ab, c: float(((c - ab) ** 2).sum(1).argmin()), "not an integer index"),
-        (lambda ab, c: int(((c - ab) ** 2).sum(1).argmin()) + 1, "Compute the Euclidean distance"),
+        (lambda ab, c: int(((c - ab) ** 2).sum(1).argmin()) + 1, "closest to it on the ab plane"),
         (_not_implemented, "still raises NotImplementedError"),
         (None, "still None"),
     ],
@@ -659,7 +674,7 @@ def _expected_hints_by_series(p):
         (lambda p: 1 / p, "counts the final tails too"),
         (lambda p: p / (1 - p), "wrong way round"),
         (lambda p: 1 - p, "chance of at least one hint"),
-        (lambda p: 1 / (1 - p), "sum k p (1 - p)^k"),
+        (lambda p: 1 / (1 - p), "sum k P(K = k) over k"),
         (lambda p: 7, "expected_hints(0.3) returned 7"),
         (lambda p: [1, 2], "Return one number"),
         (_not_implemented, "still raises NotImplementedError"),
@@ -776,7 +791,7 @@ def test_best_ab_scale_check_passes_least_squares_and_matches_a_grid_search(caps
     "student, expected_hint",
     [
         (lambda pred, true: (pred * pred).sum() / (pred * true).sum(), "Upside down"),
-        (lambda pred, true: true.norm() / pred.norm(), "dot product"),
+        (lambda pred, true: true.norm() / pred.norm(), "pair each predicted value with its true value"),
         (lambda pred, true: pred.mul_(1.0).sum() * 0 + 1.0 if pred.add_(1) is not None else 0, "modified its input"),
         (None, "still None"),
     ],
@@ -784,3 +799,240 @@ def test_best_ab_scale_check_passes_least_squares_and_matches_a_grid_search(caps
 def test_best_ab_scale_check_hints(capsys, student, expected_hint):
     assert not exercises.check_best_ab_scale(student)
     assert expected_hint in capsys.readouterr().out
+
+
+# --- hints in steps: every registered check ---------------------------------------------------
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _cells(path: Path, tagged_solution: bool) -> list[str]:
+    """The sources of the cells of notebook ``path`` that are (or are not) tagged ``solution``."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return ["".join(cell["source"]) for cell in cells if ("solution" in cell.get("metadata", {}).get("tags", [])) == tagged_solution]
+
+
+def _notebook_of(name: str) -> Path | None:
+    """The notebook of the check ``name``: module ``nbNN_*`` -> ``notebooks/NN_*.ipynb`` (None while it is not written)."""
+    module = exercises.CHECKS[name].__module__.rsplit(".", 1)[-1]
+    found = [path for path in NOTEBOOKS if path.name.startswith(module[2:4] + "_")]
+    return found[0] if found else None
+
+
+#: What a student copy leaves in an exercise cell: a stub function, a pair of stubs, None, or a dict of Nones.
+UNANSWERED_STUBS = (None, _not_implemented, (_not_implemented, _not_implemented), {})
+
+
+def test_every_registered_check_declares_graded_hints_and_key_expressions():
+    assert set(exercises.HINTS) == set(exercises.CHECKS)
+    for name, declared in exercises.HINTS.items():
+        assert len(declared.steps) >= 2, f"{name}: give at least an idea and a more specific step"
+        assert declared.key, f"{name}: declare the solution's key expression(s), register(name, key=...)"
+
+
+@pytest.mark.parametrize("name", sorted(exercises.CHECKS))
+def test_key_expressions_are_the_solution_cells_code_and_appear_nowhere_else_in_the_notebooks(name):
+    notebook = _notebook_of(name)
+    if notebook is None:
+        pytest.skip(f"the notebook of {name!r} is not written yet")
+    solutions = "\n".join(_cells(notebook, True))
+    everything_else = "\n".join(cell for path in NOTEBOOKS for cell in _cells(path, False))
+    for expression in exercises.HINTS[name].key:
+        assert expression in solutions, f"{name}: {expression!r} is not in a solution cell of {notebook.name}"
+        assert expression not in everything_else, f"{name}: {expression!r} is given away outside the solution cells"
+
+
+@pytest.mark.parametrize("name", sorted(exercises.CHECKS))
+def test_first_hint_on_an_unanswered_stub_names_the_idea_not_the_key_expression(capsys, name):
+    declared = exercises.HINTS[name]
+    for stub in UNANSWERED_STUBS:
+        exercises.reset_hints()
+        assert exercises.check(name, stub) is False
+        out = _verdict(capsys)
+        assert out.startswith("❌ Not yet:") and "Traceback" not in out
+        for expression in declared.key:
+            assert expression not in out, f"{name}: the first hint on {stub!r} shows {expression!r}"
+    first_hints = []
+    for stub in UNANSWERED_STUBS:
+        exercises.reset_hints()
+        exercises.check(name, stub)
+        first_hints.append(_verdict(capsys))
+    assert any(declared.steps[0] in out for out in first_hints)  # the exercise's own stub gets the idea
+
+
+@pytest.mark.parametrize("name", sorted(exercises.CHECKS))
+def test_no_hint_step_shows_a_key_expression(name):
+    declared = exercises.HINTS[name]
+    for step in declared.steps:
+        for expression in declared.key:
+            assert expression not in step
+
+
+def test_later_tries_and_hint_get_more_specific_then_stay_on_the_last_step(capsys):
+    steps = exercises.HINTS["bin_index"].steps
+    assert len(steps) == 3
+    exercises.check_bin_index(_not_implemented)
+    first = _verdict(capsys)
+    assert "(1/3) " + steps[0] in first and "exercises.hint('bin_index')" in first
+    assert steps[1] in exercises.hint("bin_index") and steps[1] in _verdict(capsys)
+    exercises.check_bin_index(_not_implemented)
+    third = _verdict(capsys)
+    assert "(3/3) " + steps[2] in third and "exercises.hint" not in third  # the last step: no "still stuck"
+    assert steps[2] in exercises.hint("bin_index")  # stays on the last step
+    exercises.reset_hints("bin_index")
+    exercises.check_bin_index(_not_implemented)
+    assert steps[0] in _verdict(capsys)
+    with pytest.raises(ColorlabError, match="no exercise check named 'nope'"):
+        exercises.hint("nope")
+
+
+def test_a_recognised_mistake_keeps_its_specific_hint_and_does_not_use_up_a_step(capsys):
+    exercises.check_bin_index(lambda ab, c: int(((c - ab) ** 2).sum(1).argmax()))
+    assert "That is the farthest centre" in _verdict(capsys)
+    exercises.check_bin_index(_not_implemented)
+    assert exercises.HINTS["bin_index"].steps[0] in _verdict(capsys)
+
+
+def test_checks_without_graded_hints_work_as_before(capsys, monkeypatch):
+    registry, hints = dict(exercises.CHECKS), dict(exercises.HINTS)
+    monkeypatch.setattr(exercises._core, "CHECKS", registry)
+    monkeypatch.setattr(exercises._core, "HINTS", hints)
+
+    @exercises.register("plain")
+    def check_plain(answer):
+        if answer is None:
+            raise exercises.NotYet("still None.")
+        if answer != 1:
+            raise exercises.NotYet(f"{answer} is wrong.", "try 1.")
+        return "yes."
+
+    assert check_plain(None) is False
+    assert _verdict(capsys) == "❌ Not yet: still None.\n"
+    assert check_plain(2) is False
+    assert _verdict(capsys) == "❌ Not yet: 2 is wrong.\n   Hint: try 1.\n"
+    assert "no step-by-step hints" in exercises.hint("plain")
+    assert check_plain(1) is True
+
+
+def test_register_refuses_a_step_that_gives_away_the_key():
+    with pytest.raises(ValueError, match="gives away the key expression 'x \\+ 1'"):
+        exercises.register("leaky", steps=("compute x + 1",), key=("x + 1",))
+
+
+# --- notebook 03: training_step ----------------------------------------------------------------
+
+
+def _training_step_solution(model, optimizer, l_norm, ab_norm):
+    optimizer.zero_grad()
+    loss = torch.nn.functional.mse_loss(model(l_norm), ab_norm)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def _training_step_variant(loss_fn=torch.nn.functional.mse_loss, zero_grad=True, step=True):
+    def student(model, optimizer, l_norm, ab_norm):
+        if zero_grad:
+            optimizer.zero_grad()
+        loss = loss_fn(model(l_norm), ab_norm)
+        loss.backward()
+        if step:
+            optimizer.step()
+        return loss.item()
+
+    return student
+
+
+def test_training_step_check_passes_the_solution_and_matches_supervised_task(capsys):
+    assert exercises.check_training_step(_training_step_solution) is True
+    assert "match colorlab's SupervisedTask" in _verdict(capsys)
+    # the reference really is colorlab's step: its losses are the MSE of a fresh copy before each update
+    from colorlab.exercises import nb03_regression
+
+    losses, _ = nb03_regression._reference_training(13, 1e-2)
+    model = nb03_regression._tiny_regressor(13)
+    l_norm, ab_norm = nb03_regression._training_batches(13)[0]
+    assert losses[0] == pytest.approx(torch.nn.functional.mse_loss(model(l_norm), ab_norm).item(), rel=1e-6)
+    assert len(set(round(loss, 6) for loss in losses)) == 3  # the weights move between steps
+    # returning the loss tensor instead of a float is fine
+    assert exercises.check_training_step(lambda *args: torch.tensor(_training_step_solution(*args))) is True
+
+
+@pytest.mark.parametrize(
+    ("student", "expected_hint"),
+    [
+        (_training_step_variant(zero_grad=False), "clear the old gradients"),
+        (_training_step_variant(step=False), "the weights never change"),
+        (_training_step_variant(loss_fn=torch.nn.functional.l1_loss), "mean *absolute* error"),
+        (_training_step_variant(loss_fn=lambda out, ab: ((out - ab) ** 2).sum()), "You summed the squared errors"),
+        (_training_step_variant(loss_fn=lambda out, ab: torch.nn.functional.mse_loss(out, ab).sqrt()), "leave out the square root"),
+        (lambda model, optimizer, l_norm, ab_norm: model(l_norm), "the loss as one number"),
+    ],
+)
+def test_training_step_check_hints_for_usual_mistakes(capsys, student, expected_hint):
+    assert exercises.check_training_step(student) is False
+    out = _verdict(capsys)
+    assert out.startswith("❌ Not yet:") and expected_hint in out
+
+
+# --- notebook 04: soft_encode ------------------------------------------------------------------
+
+
+def _soft_encode_solution(ab, centres, k=5, sigma=5.0, normalize=True):
+    n, _, h, w = ab.shape
+    pixels = ab.permute(0, 2, 3, 1).reshape(-1, 2)
+    distance, index = torch.cdist(pixels, centres).topk(k, dim=1, largest=False)
+    weight = torch.exp(-distance**2 / (2 * sigma**2))
+    if normalize:
+        weight = weight / weight.sum(dim=1, keepdim=True)
+    target = torch.zeros(len(pixels), len(centres), dtype=ab.dtype).scatter_(1, index, weight)
+    return target.view(n, h, w, -1).permute(0, 3, 1, 2)
+
+
+def test_soft_encode_check_passes_the_solution_and_matches_bins(capsys):
+    from colorlab import bins
+
+    assert exercises.check_soft_encode(_soft_encode_solution) is True
+    assert "matches colorlab.bins.soft_encode" in _verdict(capsys)
+    ab = torch.tensor([[[[8.0]], [[-43.0]]]], dtype=torch.float64)
+    target = bins.soft_encode(ab, bins.gamut_bins().double())[0, :, 0, 0]
+    assert int((target > 0).sum()) == 5 and target.sum().item() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("student", "expected_hint"),
+    [
+        (lambda ab, c: _soft_encode_solution(ab, c, k=1), "that is the hard encoding"),
+        (lambda ab, c: _soft_encode_solution(ab, c, k=len(c)), "only the 5 nearest centres"),
+        (lambda ab, c: _soft_encode_solution(ab, c, normalize=False), "must sum to 1"),
+        (lambda ab, c: _soft_encode_solution(ab, c, sigma=10.0), "check the Gaussian weight"),
+        (lambda ab, c: _soft_encode_solution(ab, c).permute(0, 2, 3, 1), "bins along dimension 1"),
+        (lambda ab, c: _soft_encode_solution(ab, c).numpy(), "asks for a torch tensor"),
+    ],
+)
+def test_soft_encode_check_hints_for_usual_mistakes(capsys, student, expected_hint):
+    assert exercises.check_soft_encode(student) is False
+    out = _verdict(capsys)
+    assert out.startswith("❌ Not yet:") and expected_hint in out
+
+
+def test_soft_encode_check_rejects_in_place_edits(capsys):
+    def in_place(ab, centres):
+        result = _soft_encode_solution(ab, centres)
+        ab.zero_()
+        return result
+
+    assert exercises.check_soft_encode(in_place) is False
+    assert "modified its input" in _verdict(capsys)
+
+
+# --- notebook 05: hint_for_click on random clicks ------------------------------------------------
+
+
+def test_hint_for_click_check_tries_random_clicks_at_borders_and_with_even_patches():
+    from colorlab.exercises import nb05_hints
+
+    clicks = nb05_hints._random_clicks()
+    assert len(set(clicks)) == len(clicks) == 6
+    assert any(patch % 2 == 0 for *_, patch in clicks)
+    assert any(min(y, x) < patch // 2 or max(y, x) > size - 1 - patch // 2 for y, x, _, size, patch in clicks)

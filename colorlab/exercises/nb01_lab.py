@@ -18,10 +18,15 @@ from colorlab.exercises._core import (
 )
 
 
-_SRGB_HINT = (
-    "Values up to 0.04045 are divided by 12.92; larger values c become ((c + 0.055) / 1.055) ** 2.4. "
-    "torch.where(condition, if_true, if_false) picks between the two element by element."
+_SRGB_STEPS = (
+    "The curve has two pieces, a straight line for the darkest values and a power law for the rest: "
+    "decide for every value which piece applies.",
+    "Compute both pieces for the whole tensor, then let torch.where(condition, if_true, if_false) keep one "
+    "of them element by element; the condition compares each value with the branch point.",
+    "The condition is `value <= 0.04045`; the two pieces are written in the formula above the exercise, "
+    "one as a division, the other as shift, divide, then power 2.4.",
 )
+_SRGB_KEY = ("rgb <= 0.04045, rgb / 12.92", "((rgb + 0.055) / 1.055) ** 2.4")
 
 
 def _srgb_test_values() -> torch.Tensor:
@@ -31,7 +36,7 @@ def _srgb_test_values() -> torch.Tensor:
     return torch.cat((sweep, edges))
 
 
-@register("srgb_to_linear")
+@register("srgb_to_linear", steps=_SRGB_STEPS, key=_SRGB_KEY)
 def check_srgb_to_linear(fn: Callable[[torch.Tensor], torch.Tensor]) -> str:
     """Check a student ``srgb_to_linear(rgb) -> linear`` against :func:`colorlab.color.srgb_to_linear`.
 
@@ -42,7 +47,7 @@ def check_srgb_to_linear(fn: Callable[[torch.Tensor], torch.Tensor]) -> str:
     _require_function(fn, name)
     values = _srgb_test_values()
     given = values.clone()
-    result = _as_float64_tensor(_call_student(fn, name, given, hint=_SRGB_HINT), name, values.shape)
+    result = _as_float64_tensor(_call_student(fn, name, given), name, values.shape)
     if not torch.equal(given, values):
         raise NotYet(
             f"`{name}` modified its input tensor in place.", "Compute a new tensor instead of assigning into `rgb`."
@@ -57,21 +62,24 @@ def check_srgb_to_linear(fn: Callable[[torch.Tensor], torch.Tensor]) -> str:
             f"gave {result[first].item():.6g}, expected {expected[first].item():.6g}."
         )
         if torch.allclose(result, values):
-            hint = "You returned the input unchanged. " + _SRGB_HINT
+            hint = "You returned the input unchanged: the values must go through the curve."
         elif torch.allclose(result, values**2.2, atol=1e-6):
-            hint = "x ** 2.2 is the popular approximation, but sRGB has two pieces. " + _SRGB_HINT
+            hint = "x ** 2.2 is the popular approximation, but sRGB has two pieces: look at the formula again."
         elif not wrong[low].any():
-            hint = "The small values are right; check the power piece: ((c + 0.055) / 1.055) ** 2.4."
+            hint = "The small values are right; check the power piece (shift, divide, then the power)."
         elif not wrong[~low].any():
-            hint = "The large values are right; check the linear piece for c <= 0.04045: c / 12.92."
+            hint = "The large values are right; check the straight piece used up to the branch point."
         else:
-            hint = _SRGB_HINT
+            hint = None
         raise NotYet(problem, hint)
     # the same function must work on an image-shaped tensor
     image = values[:48].reshape(3, 4, 4)
-    image_result = _as_float64_tensor(_call_student(fn, name, image.clone(), hint=_SRGB_HINT), name, image.shape)
+    image_result = _as_float64_tensor(_call_student(fn, name, image.clone()), name, image.shape)
     if not torch.allclose(image_result, color.srgb_to_linear(image), atol=1e-6, rtol=0.0):
-        raise NotYet(f"`{name}` is right on a 1-D tensor but not on a (3, H, W) image.", _SRGB_HINT)
+        raise NotYet(
+            f"`{name}` is right on a 1-D tensor but not on a (3, H, W) image.",
+            "Avoid loops and indexing that assume one dimension: work element by element on the whole tensor.",
+        )
     half = color.srgb_to_linear(torch.tensor(0.5, dtype=torch.float64)).item()
     return (
         f"`{name}` matches colorlab.color.srgb_to_linear on {len(values)} values, branch point included. "
@@ -105,7 +113,14 @@ def _read_sign(answer: Any) -> int | None:
     return None
 
 
-@register("lab_of_colours")
+_LAB_STEPS = (
+    "Think of what each number measures: L is a lightness, a and b are two opponent colour axes.",
+    "L runs from no light at all to the reference white; a runs from green to red, b from blue to yellow.",
+)
+_LAB_KEY = ('"L of white": 100', '"L of black": 0')
+
+
+@register("lab_of_colours", steps=_LAB_STEPS, key=_LAB_KEY)
 def check_lab_of_colours(answers: Mapping[str, Any]) -> str:
     """Check predictions about the Lab values of a few colours (keys of :data:`LAB_QUESTIONS`).
 
@@ -121,7 +136,7 @@ def check_lab_of_colours(answers: Mapping[str, Any]) -> str:
         )
     missing = [question for question in LAB_QUESTIONS if answers.get(question) is None]
     if missing:
-        raise NotYet(f"no answer yet for: {', '.join(missing)}.", "Replace every None with your prediction.")
+        raise NotYet(f"no answer yet for: {', '.join(missing)}: replace every None with your prediction.", None)
     problems, hints = [], []
     for question, (rgb, quantity, hint) in LAB_QUESTIONS.items():
         lab = _reference_lab(rgb)
@@ -151,9 +166,17 @@ def check_lab_of_colours(answers: Mapping[str, Any]) -> str:
     )
 
 
-_REMOVE_COLOUR_HINT = (
-    "Split the image with color.rgb_to_l_ab, replace ab by zeros (torch.zeros_like), "
-    "and merge back with color.l_ab_to_rgb."
+_REMOVE_COLOUR_STEPS = (
+    "A grey photo keeps the lightness of every pixel and drops its colour: go to Lab, change only the "
+    "colour part, come back to RGB.",
+    "color.rgb_to_l_ab splits the image into l (1, H, W) and ab (2, H, W). Which a and b mean 'no colour' "
+    "(see section 6)?",
+    "Build an ab tensor of that value with the shape of ab, and merge it with l using color.l_ab_to_rgb.",
+)
+_REMOVE_COLOUR_KEY = ("torch.zeros_like(ab)",)
+_REMOVE_COLOUR_SHAPE_HINT = (
+    "Return an RGB image of the input's shape (3, H, W): color.l_ab_to_rgb(l, ab) builds one from "
+    "l (1, H, W) and ab (2, H, W)."
 )
 
 
@@ -168,7 +191,7 @@ def _remove_colour_test_image() -> torch.Tensor:
     return pixels.T.reshape(3, 4, 8).contiguous()
 
 
-@register("remove_colour")
+@register("remove_colour", steps=_REMOVE_COLOUR_STEPS, key=_REMOVE_COLOUR_KEY)
 def check_remove_colour(fn: Callable[[torch.Tensor], torch.Tensor]) -> str:
     """Check a student ``remove_colour(rgb) -> grey rgb``: keep L, set ``a = b = 0``.
 
@@ -179,7 +202,7 @@ def check_remove_colour(fn: Callable[[torch.Tensor], torch.Tensor]) -> str:
     _require_function(fn, name)
     rgb = _remove_colour_test_image()
     given = rgb.clone()
-    result = _as_float64_tensor(_call_student(fn, name, given, hint=_REMOVE_COLOUR_HINT), name, rgb.shape)
+    result = _as_float64_tensor(_call_student(fn, name, given), name, rgb.shape, shape_hint=_REMOVE_COLOUR_SHAPE_HINT)
     if not torch.equal(given, rgb):
         raise NotYet(
             f"`{name}` modified its input image in place.", "Build a new tensor instead of assigning into `rgb`."
@@ -191,12 +214,12 @@ def check_remove_colour(fn: Callable[[torch.Tensor], torch.Tensor]) -> str:
         problem = f"the result differs from the reference by up to {error:.3g}."
         spread = (result.amax(dim=0) - result.amin(dim=0)).max().item()
         if spread > 1e-3:
-            hint = f"A grey pixel has R = G = B, but yours differ by up to {spread:.3g}. " + _REMOVE_COLOUR_HINT
+            hint = f"A grey pixel has R = G = B, but yours differ by up to {spread:.3g}: some colour is left."
         elif torch.allclose(result, rgb.mean(dim=0, keepdim=True).expand_as(rgb), atol=1e-3):
-            hint = "The plain mean of R, G, B is not the perceived lightness (green looks much brighter than blue). "
-            hint += _REMOVE_COLOUR_HINT
+            hint = "The plain mean of R, G, B is not the perceived lightness (green looks much brighter than blue): "
+            hint += "keep Lab's L instead."
         else:
-            hint = "Keep the lightness L of every pixel exactly. " + _REMOVE_COLOUR_HINT
+            hint = "Keep the lightness L of every pixel exactly; change only a and b."
         raise NotYet(problem, hint)
     return (
         f"`{name}` keeps L and sets a = b = 0 (max difference {error:.1e}): "

@@ -20,10 +20,15 @@ from colorlab.exercises._core import (
 )
 
 
-_PIX2PIX_HINT = (
-    "See the table in section 1: pix2pix maps L in [0, 100] linearly onto [-1, 1] (0 -> -1, 100 -> 1) and "
-    "divides ab by 110; the inverse undoes the same steps in reverse order."
+_PIX2PIX_STEPS = (
+    "Normalizing is a straight-line map from one range to another; the inverse undoes the same steps in "
+    "reverse order.",
+    "For L: which number must go to -1, which to 0 and which to 1? Write the map as a scale and a shift. "
+    "ab only needs a scale, the same in both schemes.",
+    "The pix2pix row of the table in section 1 gives both maps; for the inverse, undo the shift first, "
+    "then the scale.",
 )
+_PIX2PIX_KEY = ("l / 50 - 1", "(l_norm + 1) * 50")
 
 
 def _lab_test_batch() -> tuple[torch.Tensor, torch.Tensor]:
@@ -36,7 +41,7 @@ def _lab_test_batch() -> tuple[torch.Tensor, torch.Tensor]:
     return l, ab
 
 
-@register("pix2pix_scheme")
+@register("pix2pix_scheme", steps=_PIX2PIX_STEPS, key=_PIX2PIX_KEY)
 def check_pix2pix_scheme(functions: Any) -> str:
     """Check a student pair ``(normalize_pix2pix, denormalize_pix2pix)`` against :mod:`colorlab.color`.
 
@@ -55,20 +60,20 @@ def check_pix2pix_scheme(functions: Any) -> str:
     _require_function(denormalize, "denormalize_pix2pix")
     l, ab = _lab_test_batch()  # noqa: E741
     l_given, ab_given = l.clone(), ab.clone()
-    result = _call_student(normalize, "normalize_pix2pix", l_given, ab_given, hint=_PIX2PIX_HINT)
+    result = _call_student(normalize, "normalize_pix2pix", l_given, ab_given, hint=None)
     l_norm, ab_norm = _as_tensor_pair(result, "normalize_pix2pix", (l.shape, ab.shape), "(l_norm, ab_norm)")
     if not (torch.equal(l_given, l) and torch.equal(ab_given, ab)):
         raise NotYet("`normalize_pix2pix` modified its input tensors in place.", "Compute new tensors instead.")
     l_expected, ab_expected = color.normalize_lab(l, ab, "pix2pix")
     if not _close(l_norm, l_expected):
         if _close(l_norm, color.normalize_l_zhang(l)):
-            hint = "That is the zhang scheme, (L - 50) / 100 in [-0.5, 0.5]. pix2pix uses all of [-1, 1]: L / 50 - 1."
+            hint = "That is the zhang scheme, in [-0.5, 0.5]. pix2pix uses all of [-1, 1]: L = 0 -> -1, 100 -> 1."
         elif _close(l_norm, l / 100.0):
-            hint = "L / 100 lies in [0, 1]; pix2pix centres it on 0 and stretches it to [-1, 1]: L / 50 - 1."
+            hint = "That lies in [0, 1]; pix2pix also centres it on 0 and stretches it to [-1, 1]."
         elif _close(l_norm, l):
-            hint = "L came back unchanged: it must be scaled too. " + _PIX2PIX_HINT
+            hint = "L came back unchanged: it must be scaled and shifted too."
         else:
-            hint = _PIX2PIX_HINT
+            hint = None
         raise NotYet(
             f"l_norm is off: L = 0, 50, 100 gave {[round(v, 4) for v in l_norm.flatten()[:3].tolist()]}, "
             f"expected {[round(v, 4) for v in l_expected.flatten()[:3].tolist()]}.",
@@ -78,9 +83,9 @@ def check_pix2pix_scheme(functions: Any) -> str:
         if _close(ab_norm, ab / 128.0):
             hint = "colorlab divides ab by 110 in both schemes (the sRGB gamut fits in ±110), not 128: color.normalize_ab."
         elif _close(ab_norm, ab):
-            hint = "ab came back unchanged: it must be scaled to about [-1, 1] too. " + _PIX2PIX_HINT
+            hint = "ab came back unchanged: it must be scaled to about [-1, 1] too."
         else:
-            hint = _PIX2PIX_HINT
+            hint = None
         raise NotYet(
             f"ab_norm is off: ab = 0, 110, -110 gave {[round(v, 4) for v in ab_norm.flatten()[:3].tolist()]}, "
             f"expected {[round(v, 4) for v in ab_expected.flatten()[:3].tolist()]}.",
@@ -88,21 +93,21 @@ def check_pix2pix_scheme(functions: Any) -> str:
         )
     # the inverse, fed the reference normalized values
     l_norm_given, ab_norm_given = l_expected.clone(), ab_expected.clone()
-    result = _call_student(denormalize, "denormalize_pix2pix", l_norm_given, ab_norm_given, hint=_PIX2PIX_HINT)
+    result = _call_student(denormalize, "denormalize_pix2pix", l_norm_given, ab_norm_given, hint=None)
     l_back, ab_back = _as_tensor_pair(result, "denormalize_pix2pix", (l.shape, ab.shape), "(l, ab)")
     if not (torch.equal(l_norm_given, l_expected) and torch.equal(ab_norm_given, ab_expected)):
         raise NotYet("`denormalize_pix2pix` modified its input tensors in place.", "Compute new tensors instead.")
     if not _close(l_back, l, atol=1e-4):
         if _close(l_back, color.denormalize_l_zhang(l_expected), atol=1e-4):
-            hint = "That is the zhang inverse (l_norm * 100 + 50); invert L / 50 - 1 instead: (l_norm + 1) * 50."
+            hint = "That is the zhang inverse; invert the pix2pix map instead (-1 -> 0, 1 -> 100)."
         else:
-            hint = "Undo the steps in reverse order: add 1, then multiply by 50."
+            hint = None
         raise NotYet(f"the round trip changes L by up to {(l_back - l).abs().max().item():.3g}.", hint)
     if not _close(ab_back, ab, atol=1e-4):
         if _close(ab_back, ab_expected):
             hint = "ab came back still normalized, in [-1, 1]: as Lab units that is an almost grey image. Multiply by 110."
         else:
-            hint = "ab_norm * 110 (color.denormalize_ab) gives Lab units back."
+            hint = "Undo the division of ab to get Lab units back."
         raise NotYet(f"the round trip changes ab by up to {(ab_back - ab).abs().max().item():.3g}.", hint)
     return "normalize_pix2pix matches colorlab (L 0, 50, 100 -> -1, 0, 1) and denormalize_pix2pix undoes it exactly."
 
@@ -120,6 +125,11 @@ TINT_QUESTIONS: dict[str, tuple[tuple[float, float], int]] = {
 }
 _TINT_TOLERANCE = 1.0
 _TINT_HINT = "Go step by step: the stored value is a / 220 + 0.5, and the viewer multiplies it by 110."
+_TINT_STEPS = (
+    "Follow one number through the bug: what is stored for it, and what does the viewer make of what is stored?",
+    _TINT_HINT,
+)
+_TINT_KEY = ('"a of a grey pixel": 55', "ab / 2 + 55")
 
 
 def _decoded_wrongly(a: float, b: float) -> torch.Tensor:
@@ -127,7 +137,7 @@ def _decoded_wrongly(a: float, b: float) -> torch.Tensor:
     return color.denormalize_ab(_encode_ab01(ab)).flatten()
 
 
-@register("tint_offset")
+@register("tint_offset", steps=_TINT_STEPS, key=_TINT_KEY)
 def check_tint_offset(answers: Mapping[str, Any]) -> str:
     """Check predictions of what the tint bug of notebook 02 does to a few pixels.
 
@@ -141,7 +151,7 @@ def check_tint_offset(answers: Mapping[str, Any]) -> str:
         raise NotYet(f"`tint_answers` should be a dict, got a {type(answers).__name__}.", 'Use {"a of a grey pixel": ..., ...}.')
     missing = [question for question in TINT_QUESTIONS if answers.get(question) is None]
     if missing:
-        raise NotYet(f"no answer yet for: {', '.join(missing)}.", "Replace every None with a number.")
+        raise NotYet(f"no answer yet for: {', '.join(missing)}: replace every None with a number.")
     problems, hints = [], []
     for question, ((a, b), channel) in TINT_QUESTIONS.items():
         answer = answers[question]
@@ -149,21 +159,18 @@ def check_tint_offset(answers: Mapping[str, Any]) -> str:
         true_value = (a, b)[channel]
         if isinstance(answer, bool) or not isinstance(answer, (int, float, np.number)):
             problems.append(f"{question}: expected a number, got {answer!r}")
-            hints.append(_TINT_HINT)
         elif abs(float(answer) - expected) > _TINT_TOLERANCE:
             problems.append(f"{question}: {answer} is not right")
             if abs(float(answer) - true_value) <= _TINT_TOLERANCE:
-                hints.append(f"{answer} is the true value; the bug changes it. {_TINT_HINT}")
+                hints.append(f"{answer} is the true value; the bug changes it.")
             elif abs(float(answer) + expected) <= _TINT_TOLERANCE:
                 hints.append("Right size, wrong sign: the stored value is never negative, so neither is what x 110 makes of it.")
             elif abs(float(answer) - (true_value + _decoded_wrongly(0.0, 0.0)[channel].item())) <= _TINT_TOLERANCE:
                 hints.append("You added the offset to the true value, but the colour itself is scaled too: "
                              "/ 220 on the way in, x 110 on the way out.")
-            else:
-                hints.append(_TINT_HINT)
     if problems:
         unique_hints = list(dict.fromkeys(hints))
-        raise NotYet(f"{len(problems)} of {len(TINT_QUESTIONS)} wrong: " + "; ".join(problems) + ".", " ".join(unique_hints))
+        raise NotYet(f"{len(problems)} of {len(TINT_QUESTIONS)} wrong: " + "; ".join(problems) + ".", " ".join(unique_hints) or None)
     offset = _decoded_wrongly(0.0, 0.0)
     scale = (_decoded_wrongly(60.0, 0.0)[0].item() - offset[0].item()) / 60.0
     return (
@@ -172,10 +179,15 @@ def check_tint_offset(answers: Mapping[str, Any]) -> str:
     )
 
 
-_SQUARE_HINT = (
-    "The squared error E[(guess - ab)^2] is smallest when the guess is the mean E[ab]: each colour's ab "
-    "weighted by its probability. A square is blue with probability ambiguity / 2."
+_SQUARE_STEPS = (
+    "Which single guess makes the *average* squared error smallest when the truth is sometimes one colour, "
+    "sometimes the other? Think of what squared error does to a far-off guess.",
+    "Under squared error the best constant is the mean of the possible colours, each weighted by how often "
+    "it occurs. How often is a square blue when ambiguity = 0.5?",
+    "A square is blue with probability ambiguity / 2 and yellow otherwise: weight each colour's (a, b) by "
+    "its probability and add.",
 )
+_SQUARE_KEY = ("(1 - p_blue) * yellow_lab[1] + p_blue * blue_lab[1]",)
 #: The ambiguity the exercise asks about.
 SQUARE_AMBIGUITY = 0.5
 
@@ -187,7 +199,7 @@ def _square_mean(ambiguity: float) -> torch.Tensor:
     return (1.0 - p_blue) * yellow + p_blue * blue
 
 
-@register("ambiguous_square")
+@register("ambiguous_square", steps=_SQUARE_STEPS, key=_SQUARE_KEY)
 def check_ambiguous_square(answer: Mapping[str, Any]) -> str:
     """Check the best constant ab guess, under squared error, for the squares of ``SyntheticScenes(ambiguity=0.5)``.
 
@@ -200,9 +212,9 @@ def check_ambiguous_square(answer: Mapping[str, Any]) -> str:
         raise NotYet(f"`square_guess` should be a dict, got a {type(answer).__name__}.", 'Use {"a": ..., "b": ...}.')
     values = [answer.get(key) for key in ("a", "b")]
     if any(value is None for value in values):
-        raise NotYet("`square_guess` needs a number for both \"a\" and \"b\".", "Replace every None with a number.")
+        raise NotYet("`square_guess` needs a number for both \"a\" and \"b\": replace every None with a number.")
     if any(isinstance(value, bool) or not isinstance(value, (int, float, np.number)) for value in values):
-        raise NotYet(f"`square_guess` should hold numbers, got {values!r}.", _SQUARE_HINT)
+        raise NotYet(f"`square_guess` should hold numbers, got {values!r}.", "Give a and b as numbers, in Lab units.")
     guess = torch.tensor([float(value) for value in values], dtype=torch.float64)
     expected = _square_mean(SQUARE_AMBIGUITY)
     if (guess - expected).abs().max().item() > 1.0:
@@ -211,12 +223,11 @@ def check_ambiguous_square(answer: Mapping[str, Any]) -> str:
         if (guess - _square_mean(1.0)).abs().max().item() <= 1.0:
             hint = "That is the answer for ambiguity = 1 (a 50/50 coin). At 0.5, blue has probability 0.5 / 2 = 0.25."
         elif (guess - yellow).abs().max().item() <= 1.0:
-            hint = "That is the most likely colour, what a colour *classifier* would pick; squared error prefers the mean. "
-            hint += _SQUARE_HINT
+            hint = "That is the most likely colour, what a classifier's mode would pick; squared error prefers the mean."
         elif (guess - _square_mean(2.0 - SQUARE_AMBIGUITY)).abs().max().item() <= 1.0:
             hint = "You swapped the probabilities: yellow is the more likely colour (0.75)."
         else:
-            hint = _SQUARE_HINT
+            hint = None
         raise NotYet(problem, hint)
     return (
         f"the best constant guess is ({expected[0].item():g}, {expected[1].item():g}): a dull mustard, "

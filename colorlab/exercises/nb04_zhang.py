@@ -18,10 +18,14 @@ from colorlab.exercises._core import (
 )
 
 
-_ANNEALED_MEAN_HINT = (
-    "Sharpen the distribution with f_T(p) = p ** (1 / T), normalized to sum to 1 (the same as "
-    "softmax(log(p) / T)), then take the expected colour: sum over q of f_T(p)_q * centres[q]."
+_ANNEALED_MEAN_STEPS = (
+    "Two moves: first make the distribution peakier (more so as T goes down), then take its expected colour.",
+    "Sharpening raises every probability to a power that grows as T shrinks, then renormalizes so they sum to "
+    "1 again; the expected colour weights each bin centre by its new probability.",
+    "The power is 1 / T (T = 1 changes nothing); divide by the sum; a (Q,) vector times a (Q, 2) matrix "
+    "(matrix product) gives the (2,) weighted sum of the centres.",
 )
+_ANNEALED_MEAN_KEY = ("probabilities ** (1.0 / temperature)", "sharpened @ centres")
 
 
 def _annealed_mean_cases() -> list[tuple[torch.Tensor, torch.Tensor, float]]:
@@ -42,7 +46,7 @@ def _reference_annealed_mean(probabilities: torch.Tensor, centres: torch.Tensor,
     return bins.decode(torch.log(probabilities).view(1, q, 1, 1), centres, "annealed_mean", temperature).view(2)
 
 
-@register("annealed_mean")
+@register("annealed_mean", steps=_ANNEALED_MEAN_STEPS, key=_ANNEALED_MEAN_KEY)
 def check_annealed_mean(fn: Callable[[torch.Tensor, torch.Tensor, float], Any]) -> str:
     """Check ``annealed_mean(probabilities, centres, temperature) -> (2,)`` against :func:`colorlab.bins.decode`.
 
@@ -54,10 +58,10 @@ def check_annealed_mean(fn: Callable[[torch.Tensor, torch.Tensor, float], Any]) 
     _require_function(fn, name)
     for index, (probabilities, centres, temperature) in enumerate(_annealed_mean_cases()):
         given = (probabilities.clone(), centres.clone())
-        raw = _call_student(fn, name, given[0], given[1], temperature, hint=_ANNEALED_MEAN_HINT)
+        raw = _call_student(fn, name, given[0], given[1], temperature, hint=None)
         if not (torch.equal(given[0], probabilities) and torch.equal(given[1], centres)):
             raise NotYet(f"`{name}` modified its input in place.", "Compute new tensors; leave the inputs as they are.")
-        result = _as_result(raw, name, (2,), "one (a, b) pair: shape (2,)", _ANNEALED_MEAN_HINT)
+        result = _as_result(raw, name, (2,), "one (a, b) pair: shape (2,)", "Return one colour: the weighted sum of the centres.")
         expected = _reference_annealed_mean(probabilities, centres, temperature)
         if torch.isfinite(result).all() and (result - expected).abs().max().item() <= 1e-6:
             continue
@@ -69,8 +73,8 @@ def check_annealed_mean(fn: Callable[[torch.Tensor, torch.Tensor, float], Any]) 
             "mode": centres[probabilities.argmax()],
         }
         hints = {
-            "power T": "You raised p to the power T; the annealing divides the log-probabilities by T: p ** (1 / T).",
-            "not normalized": "After p ** (1 / T) the numbers no longer sum to 1: divide by their sum before averaging.",
+            "power T": "You raised p to the power T: that flattens the distribution when T < 1. Lower T must sharpen it.",
+            "not normalized": "After sharpening the numbers no longer sum to 1: divide by their sum before averaging.",
             "mean": "That is the plain mean (T = 1): the temperature must change the result.",
             "mode": "That is the mode (the limit T -> 0); the annealed mean is still an average, of the sharpened p.",
         }
@@ -81,7 +85,7 @@ def check_annealed_mean(fn: Callable[[torch.Tensor, torch.Tensor, float], Any]) 
         for mistake, variant in variants.items():
             if (variant - expected).abs().max().item() > 1e-6 and (result - variant).abs().max().item() <= 1e-6:
                 raise NotYet(problem, hints[mistake])
-        raise NotYet(problem, _ANNEALED_MEAN_HINT)
+        raise NotYet(problem)
     yellow, blue = _square_colours()
     p = torch.tensor([0.55, 0.45], dtype=torch.float64)
     colours = torch.stack((yellow, blue))
@@ -93,10 +97,15 @@ def check_annealed_mean(fn: Callable[[torch.Tensor, torch.Tensor, float], Any]) 
     )
 
 
-_REBALANCING_HINT = (
-    "w_q = 1 / ((1 - lam) * p_q + lam / Q), then scale all weights by one number so that sum(p * w) = 1 "
-    "(the expected weight of a pixel is 1)."
+_REBALANCING_STEPS = (
+    "Rare colours must weigh more than common ones, but not without limit: mix the prior with something "
+    "flat before turning it into a weight.",
+    "Mix the prior with the uniform distribution (lam is the uniform's share), take the inverse of the mix, "
+    "then scale all weights by one number so that a pixel's *expected* weight is 1.",
+    "The uniform distribution over Q bins is 1 / Q everywhere; the expected weight of a pixel is the sum over "
+    "bins of prior times weight.",
 )
+_REBALANCING_KEY = ("1.0 / ((1.0 - lam) * prior + lam / len(prior))", "weights / (prior * weights).sum()")
 
 
 def _rebalancing_cases() -> list[tuple[torch.Tensor, float]]:
@@ -114,7 +123,7 @@ def _reference_rebalancing(prior: torch.Tensor, lam: float) -> torch.Tensor:
     return bins.rebalancing_weights(prior, centres, lam=lam, sigma=0.0)
 
 
-@register("rebalancing_weights")
+@register("rebalancing_weights", steps=_REBALANCING_STEPS, key=_REBALANCING_KEY)
 def check_rebalancing_weights(fn: Callable[[torch.Tensor, float], Any]) -> str:
     """Check ``rebalancing_weights(prior, lam) -> (Q,)`` against :func:`colorlab.bins.rebalancing_weights` (no smoothing).
 
@@ -126,11 +135,11 @@ def check_rebalancing_weights(fn: Callable[[torch.Tensor, float], Any]) -> str:
     _require_function(fn, name)
     for index, (prior, lam) in enumerate(_rebalancing_cases()):
         given = prior.clone()
-        raw = _call_student(fn, name, given, lam, hint=_REBALANCING_HINT)
+        raw = _call_student(fn, name, given, lam, hint=None)
         if not torch.equal(given, prior):
             raise NotYet(f"`{name}` modified its input in place.", "Compute a new tensor; leave `prior` as it is.")
         q = len(prior)
-        result = _as_result(raw, name, (q,), f"one weight per bin: shape ({q},)", _REBALANCING_HINT)
+        result = _as_result(raw, name, (q,), f"one weight per bin: shape ({q},)", "Return one weight per bin of the prior.")
         expected = _reference_rebalancing(prior, lam)
         if torch.isfinite(result).all() and ((result - expected).abs() / expected).max().item() <= 1e-6:
             continue
@@ -149,14 +158,14 @@ def check_rebalancing_weights(fn: Callable[[torch.Tensor, float], Any]) -> str:
             "mean one": "Scale with the prior, sum(prior * w) = 1, not with the plain mean of the weights: "
             "a pixel's expected weight is what must be 1.",
             "sum one": "The weights should not sum to 1; scale them so that sum(prior * w) = 1.",
-            "swapped": "lam is the weight of the *uniform* distribution: (1 - lam) * p + lam / Q.",
-            "not inverted": "Rare colours must weigh *more*: take the inverse, 1 / ((1 - lam) * p + lam / Q).",
+            "swapped": "lam is the share of the *uniform* distribution in the mix, 1 - lam the prior's.",
+            "not inverted": "Rare colours must weigh *more*: take the inverse of the mix.",
         }
         problem = f"on test case {index + 1} (Q = {q}, lam = {lam}) your weights differ from the reference."
         for mistake, variant in variants.items():
             if torch.isfinite(result).all() and ((result - variant).abs() / variant.abs()).max().item() <= 1e-6:
                 raise NotYet(problem, hints[mistake])
-        raise NotYet(problem, _REBALANCING_HINT)
+        raise NotYet(problem)
     prior, lam = _rebalancing_cases()[0]
     weights = _reference_rebalancing(prior, lam)
     return (
@@ -167,10 +176,14 @@ def check_rebalancing_weights(fn: Callable[[torch.Tensor, float], Any]) -> str:
     )
 
 
-_BIN_INDEX_HINT = (
-    "Compute the Euclidean distance from (a, b) to every centre, e.g. ((centres - ab) ** 2).sum(dim=1), "
-    "and return the position of the smallest one as an int (argmin)."
+_BIN_INDEX_STEPS = (
+    "A colour belongs to the bin whose centre is closest to it on the ab plane.",
+    "Measure the (Euclidean) distance from (a, b) to every centre at once, by broadcasting, then find the "
+    "position of the smallest.",
+    "Squared distances have the same order as distances, so the square root can be skipped; torch has a "
+    "function that returns the position of the smallest element. Return it as a Python int.",
 )
+_BIN_INDEX_KEY = ("((centres - ab) ** 2).sum(dim=1)", "distances.argmin()")
 
 
 def _bin_index_cases() -> list[tuple[torch.Tensor, torch.Tensor, str]]:
@@ -197,7 +210,7 @@ def _bin_index_cases() -> list[tuple[torch.Tensor, torch.Tensor, str]]:
     ]
 
 
-@register("bin_index")
+@register("bin_index", steps=_BIN_INDEX_STEPS, key=_BIN_INDEX_KEY)
 def check_bin_index(fn: Callable[[torch.Tensor, torch.Tensor], Any]) -> str:
     """Check ``bin_index(ab, centres) -> int``: the index of the nearest centre, as :func:`colorlab.bins.nearest_bin`.
 
@@ -211,7 +224,7 @@ def check_bin_index(fn: Callable[[torch.Tensor, torch.Tensor], Any]) -> str:
     _require_function(fn, name)
     for ab, centres, what in _bin_index_cases():
         given = (ab.clone(), centres.clone())
-        raw = _call_student(fn, name, given[0], given[1], hint=_BIN_INDEX_HINT)
+        raw = _call_student(fn, name, given[0], given[1], hint=None)
         if not (torch.equal(given[0], ab) and torch.equal(given[1], centres)):
             raise NotYet(f"`{name}` modified its input in place.", "Compute new tensors; leave the inputs as they are.")
         expected = int(bins.nearest_bin(ab.view(1, 2, 1, 1), centres).item())
@@ -219,22 +232,98 @@ def check_bin_index(fn: Callable[[torch.Tensor, torch.Tensor], Any]) -> str:
         if shape == (2,):
             raise NotYet(f"for {what} you returned a pair of numbers.", "Return the *index* of the nearest centre (an int), not the centre itself.")
         if isinstance(raw, bool) or raw is None or shape != () or not np.issubdtype(np.asarray(raw).dtype, np.integer):
-            raise NotYet(f"for {what} you returned {raw!r}, not an integer index.", "Return an int, e.g. int(distances.argmin()).")
+            raise NotYet(f"for {what} you returned {raw!r}, not an integer index.", "Return the position as a Python int (int(...)).")
         index = int(np.asarray(raw))
         if index == expected:
             continue
         problem = f"for {what}, ab = ({ab[0].item():g}, {ab[1].item():g}), you returned {index}, expected {expected}."
         distances = (centres - ab).norm(dim=1)
         if index == int(distances.argmax()):
-            hint = "That is the farthest centre: use argmin, not argmax."
+            hint = "That is the farthest centre: look for the smallest distance, not the largest."
         elif index == int((centres - ab).abs().sum(dim=1).argmin()):
             hint = "You used the L1 distance |da| + |db|; bins are assigned by the Euclidean distance sqrt(da^2 + db^2)."
         elif not 0 <= index < len(centres):
             hint = f"An index must be in [0, {len(centres)}): the position of a row of `centres`."
         else:
-            hint = _BIN_INDEX_HINT
+            hint = None
         raise NotYet(problem, hint)
     return (
         f"`{name}` matches colorlab.bins.nearest_bin, also at the gamut's edge where the nearest grid point is not a bin. "
         "This is the hard encoding; soft_encode spreads the pixel over its 5 nearest bins instead."
+    )
+
+
+_SOFT_ENCODE_STEPS = (
+    "The training target spreads each pixel's colour over a few nearby bins instead of putting it all in one: "
+    "nearer bins get more, far bins nothing.",
+    "For every pixel: find its 5 nearest centres, give each a Gaussian weight of its distance (sigma = 5), "
+    "make the 5 weights sum to 1, and leave every other bin at 0.",
+    "Flatten the pixels to a (P, 2) table; torch.cdist gives all distances (P, Q); topk(..., largest=False) the "
+    "5 smallest and their positions; scatter_ writes the weights into a zero (P, Q) tensor; reshape back to "
+    "(N, Q, H, W) at the end.",
+)
+_SOFT_ENCODE_KEY = ("topk(5, dim=1, largest=False)", "scatter_(1, index, weight)")
+
+
+def _soft_encode_cases() -> list[tuple[torch.Tensor, torch.Tensor, str]]:
+    """``(ab (N, 2, H, W), centres (Q, 2), what)`` float64 cases: random ab on the gamut bins, random centres."""
+    from colorlab import bins
+
+    generator = torch.Generator().manual_seed(42)
+    gamut = bins.gamut_bins().to(torch.float64)
+    random_centres = torch.randn(12, 2, generator=generator, dtype=torch.float64) * 40
+    return [
+        ((torch.rand(2, 2, 3, 4, generator=generator, dtype=torch.float64) * 2 - 1) * 80, gamut, "random ab, the gamut bins"),
+        ((torch.rand(1, 2, 5, 2, generator=generator, dtype=torch.float64) * 2 - 1) * 60, random_centres, "random ab, 12 random centres"),
+    ]
+
+
+@register("soft_encode", steps=_SOFT_ENCODE_STEPS, key=_SOFT_ENCODE_KEY)
+def check_soft_encode(fn: Callable[[torch.Tensor, torch.Tensor], Any]) -> str:
+    """Check ``soft_encode(ab, centres) -> (N, Q, H, W)`` against :func:`colorlab.bins.soft_encode` (k = 5, sigma = 5).
+
+    ``fn`` receives ``ab (N, 2, H, W)`` float64 in Lab units and ``centres (Q, 2)`` float64 and must
+    return a float tensor ``(N, Q, H, W)``: for each pixel, Gaussian weights ``exp(-d² / (2·5²))`` on
+    its 5 nearest centres, normalized to sum to 1, zero elsewhere (within ``1e-6``), without
+    modifying its inputs.
+    """
+    from colorlab import bins
+
+    name = "soft_encode"
+    _require_function(fn, name)
+    for ab, centres, what in _soft_encode_cases():
+        given = (ab.clone(), centres.clone())
+        raw = _call_student(fn, name, given[0], given[1])
+        if not (torch.equal(given[0], ab) and torch.equal(given[1], centres)):
+            raise NotYet(f"`{name}` modified its input in place.", "Compute new tensors; leave the inputs as they are.")
+        n, _, h, w = ab.shape
+        q = len(centres)
+        shape_hint = "One weight per bin for every pixel: (N, Q, H, W), bins along dimension 1."
+        result = _as_result(raw, name, (n, q, h, w), f"shape ({n}, {q}, {h}, {w})", shape_hint)
+        expected = bins.soft_encode(ab, centres, k=5, sigma=5.0)
+        if torch.isfinite(result).all() and (result - expected).abs().max().item() <= 1e-6:
+            continue
+        problem = f"for {what} your targets differ from colorlab.bins.soft_encode by up to {(result - expected).abs().max().item():.3g}."
+        nonzero = (result.abs() > 1e-12).sum(dim=1)
+        sums = result.sum(dim=1)
+        if not torch.isfinite(result).all():
+            hint = "Some values are NaN or infinite: a Gaussian of a large distance underflows to 0, and 0 / 0 is NaN. " \
+                   "Normalizing with a softmax of -d² / (2 sigma²) avoids that."
+        elif bool((nonzero == 1).all()):
+            hint = "Each pixel has a single non-zero bin: that is the hard encoding. Spread it over the 5 nearest."
+        elif bool((nonzero > 5).any()):
+            hint = "Every bin got a weight: only the 5 nearest centres should, all others stay 0."
+        elif not torch.allclose(sums, torch.ones_like(sums), atol=1e-6):
+            hint = "The weights of a pixel must sum to 1: divide by their sum."
+        elif bool((nonzero == 5).all()):
+            hint = "The right bins are non-zero; check the Gaussian weight: exp(-d² / (2 sigma²)) with d the distance, sigma = 5."
+        else:
+            hint = None
+        raise NotYet(problem, hint)
+    ab = torch.tensor([8.0, -43.0], dtype=torch.float64).view(1, 2, 1, 1)
+    target = bins.soft_encode(ab, bins.gamut_bins().to(torch.float64)).flatten()
+    return (
+        f"`{name}` matches colorlab.bins.soft_encode. For the sky-blue pixel (8, -43) of section 4 the nearest bin "
+        f"gets {target.max().item():.2f} of the weight and the other four share the rest: the network is "
+        "taught that neighbouring colours are almost as good."
     )

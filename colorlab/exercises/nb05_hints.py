@@ -17,16 +17,20 @@ from colorlab.exercises._core import (
 )
 
 
-_HINT_COUNT_HINT = (
-    "The training code keeps adding hints while a coin with probability 1 - p comes up heads, so the number "
-    "of hints K counts the heads before the first tails: P(K = k) = p (1 - p)^k for k = 0, 1, 2, ... "
-    "Its mean, the sum over k of k p (1 - p)^k, is (1 - p) / p."
+_HINT_COUNT_STEPS = (
+    "Think of the sampler as a repeated coin toss: how many tosses does it take, on average, until the "
+    "first 'stop'? And does the stopping toss itself add a hint?",
+    "The number of hints K counts the 'continue' tosses before the first 'stop' (probability p each): "
+    "P(K = k) = p (1 - p)^k for k = 0, 1, 2, ... Its mean is the sum over k of k P(K = k).",
+    "A coin that stops with probability p needs 1 / p tosses on average, the stopping one included; "
+    "the stopping toss adds no hint.",
 )
+_HINT_COUNT_KEY = ("(1 - p) / p",)
 #: The values of ``p`` the expected-hint-count check tries, the paper's 1/8 first.
 HINT_PROBABILITIES = (1.0 / 8.0, 0.3, 0.05, 0.9, 1.0)
 
 
-@register("expected_hint_count")
+@register("expected_hint_count", steps=_HINT_COUNT_STEPS, key=_HINT_COUNT_KEY)
 def check_expected_hint_count(fn: Callable[[float], float]) -> str:
     """Check ``expected_hints(p) -> float``: the mean number of simulated hints per image.
 
@@ -39,7 +43,7 @@ def check_expected_hint_count(fn: Callable[[float], float]) -> str:
     name = "expected_hints"
     _require_function(fn, name)
     for p in HINT_PROBABILITIES:
-        raw = _call_student(fn, name, p, hint=_HINT_COUNT_HINT)
+        raw = _call_student(fn, name, p)
         value = _as_result(raw, name, (), "a single number", "Return one number, e.g. a float.").item()
         expected = (1.0 - p) / p
         if abs(value - expected) <= 1e-6 * max(abs(expected), 1.0):
@@ -56,12 +60,12 @@ def check_expected_hint_count(fn: Callable[[float], float]) -> str:
             "Here an image may get 0 hints: subtract that last toss.",
             "inverted": "You divided the wrong way round: a small p (rarely stopping) must give many hints.",
             "failure probability": "1 - p is the chance of at least one hint, not the mean number of hints.",
-            "one over failure": "1 / (1 - p) is close for large p only; sum k p (1 - p)^k over k instead.",
+            "one over failure": "1 / (1 - p) is close for large p only: sum k P(K = k) over k instead.",
         }
         for mistake, variant in variants.items():
             if variant is not None and abs(value - variant) <= 1e-6 * max(abs(variant), 1.0):
                 raise NotYet(problem, hints[mistake])
-        raise NotYet(problem, _HINT_COUNT_HINT)
+        raise NotYet(problem)
     counts = sample_hint_counts(200_000, HINT_PROBABILITY, torch.Generator().manual_seed(5)).double()
     return (
         f"with the paper's p = 1/8 an image gets {(1 - HINT_PROBABILITY) / HINT_PROBABILITY:g} hints on average "
@@ -71,12 +75,15 @@ def check_expected_hint_count(fn: Callable[[float], float]) -> str:
     )
 
 
-_CLICK_HINT = (
-    "Start from zeros: ab_hint_norm = torch.zeros(1, 2, size, size), mask = torch.zeros(1, 1, size, size). "
-    "The patch's top-left corner is (y - patch // 2, x - patch // 2), clamped to [0, size - patch]; "
-    "fill rows top:top + patch and columns left:left + patch with a / 110 and b / 110 (channels 0 and 1) "
-    "and with 1 in the mask."
+_CLICK_STEPS = (
+    "The network's hint input is two images of zeros (a colour image and a mask) in which a small square "
+    "around the click is filled in.",
+    "Start both from zeros at the network's size; the patch is centred on the click but moved inside the "
+    "image at the border; the colour channels hold normalized a and b on the patch, the mask holds 1 there.",
+    "The patch's top-left corner is half a patch above and left of the click, clamped so that the whole "
+    "patch fits; normalize a and b as in notebook 02 (the same as color.normalize_ab).",
 )
+_CLICK_KEY = ("min(max(y - patch // 2, 0), size - patch)", "ab[0] / 110")
 
 #: ``(y, x, (a, b), size, patch)`` clicks the click-to-hint check tries: inside, at a border, one pixel.
 CLICK_CASES = (
@@ -85,6 +92,19 @@ CLICK_CASES = (
     (11, 2, (55.0, 10.0), 12, 1),
     (7, 19, (-8.0, -50.0), 20, 3),
 )
+
+
+def _random_clicks(count: int = 6) -> tuple[tuple[int, int, tuple[float, float], int, int], ...]:
+    """``count`` random clicks ``(y, x, (a, b), size, patch)``: anywhere, borders included, odd and even patches."""
+    generator = torch.Generator().manual_seed(50)
+    clicks = []
+    for _ in range(count):
+        size = int(torch.randint(8, 25, (1,), generator=generator))
+        patch = int(torch.randint(1, 8, (1,), generator=generator))
+        y, x = (int(v) for v in torch.randint(0, size, (2,), generator=generator))
+        a, b = ((torch.rand(2, generator=generator) * 2 - 1) * 100).tolist()
+        clicks.append((y, x, (round(a, 3), round(b, 3)), size, patch))
+    return tuple(clicks)
 
 
 def _click_reference(y: int, x: int, ab: tuple[float, float], size: int, patch: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -103,19 +123,20 @@ def _click_cut_off(y: int, x: int, ab: tuple[float, float], size: int, patch: in
     return hint, mask
 
 
-@register("hint_for_click")
+@register("hint_for_click", steps=_CLICK_STEPS, key=_CLICK_KEY)
 def check_hint_for_click(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -> str:
     """Check ``hint_for_click(y, x, ab, size, patch) -> (ab_hint_norm, mask)`` against :func:`colorlab.hints.user_hints`.
 
     ``fn`` receives a click at row ``y``, column ``x`` of a ``size x size`` network input, a hint
     colour ``ab = (a, b)`` in Lab units and the patch side; it must return ``(1, 2, size, size)``
     and ``(1, 1, size, size)`` tensors equal (within ``1e-6``) to
-    ``user_hints([(y, x, ab)], size, patch=patch)`` for every case of :data:`CLICK_CASES`.
+    ``user_hints([(y, x, ab)], size, patch=patch)`` for every case of :data:`CLICK_CASES` and for
+    random clicks (random size, patch side, position and colour).
     """
     name = "hint_for_click"
     _require_function(fn, name)
-    for y, x, ab, size, patch in CLICK_CASES:
-        raw = _call_student(fn, name, y, x, ab, size, patch, hint=_CLICK_HINT)
+    for y, x, ab, size, patch in CLICK_CASES + _random_clicks():
+        raw = _call_student(fn, name, y, x, ab, size, patch)
         shapes = (torch.Size((1, 2, size, size)), torch.Size((1, 1, size, size)))
         hint, mask = _as_tensor_pair(raw, name, shapes, "(ab_hint_norm, mask)")
         expected_hint, expected_mask = (tensor.double() for tensor in _click_reference(y, x, ab, size, patch))
@@ -131,24 +152,24 @@ def check_hint_for_click(fn: Callable[..., tuple[torch.Tensor, torch.Tensor]]) -
             if _close(mask, swapped_mask) and not _close(swapped_mask, expected_mask):
                 hint_text = "x and y are swapped: y is the row (the third index, dim 2), x the column (dim 3)."
             elif _close(mask, corner_mask) and not _close(corner_mask, expected_mask):
-                hint_text = "The click should be the patch's centre, not its top-left corner: start at y - patch // 2."
+                hint_text = "The click should be the patch's centre, not its top-left corner."
             elif _close(mask, cut_mask) and not _close(cut_mask, expected_mask):
                 hint_text = "At the border the patch is cut off; move it inside instead, so it keeps patch x patch pixels."
             elif mask.abs().sum() == 0:
                 hint_text = "The mask is all zeros: it must be 1 where the hint is, or the network ignores the hint."
             else:
-                hint_text = _CLICK_HINT
+                hint_text = None
             raise NotYet(problem + " The mask is wrong.", hint_text)
         if _close(hint / 110.0, expected_hint):
             hint_text = "The hint channels hold normalized colours: divide a and b by 110 (color.normalize_ab)."
         elif _close(hint, expected_hint.flip(1)):
             hint_text = "a goes in channel 0 and b in channel 1."
         elif _close(hint, expected_hint * 0):
-            hint_text = "The hint channels are all zeros: put a / 110 and b / 110 on the patch."
+            hint_text = "The hint channels are all zeros: put the normalized a and b on the patch."
         elif (hint * (1 - mask)).abs().max() > 1e-6:
             hint_text = "The hint channels must be 0 outside the patch (where the mask is 0)."
         else:
-            hint_text = _CLICK_HINT
+            hint_text = None
         raise NotYet(problem + " The hint channels are wrong.", hint_text)
     return (
         f"`{name}` builds exactly what colorlab.hints.user_hints builds, also at the border. The network's input is "

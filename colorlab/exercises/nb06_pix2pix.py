@@ -14,10 +14,15 @@ from colorlab.exercises._core import (
 )
 
 
-_RECEPTIVE_FIELD_HINT = (
-    "Start from one output unit (r = 1) and walk back to the input, last layer first: a layer with "
-    "kernel k and stride s turns r of its outputs into (r - 1) * s + k of its inputs."
+_RECEPTIVE_FIELD_STEPS = (
+    "Start from one output unit and walk back towards the input, one layer at a time: how many input pixels "
+    "does a block of r neighbouring outputs of a layer depend on?",
+    "Walk from the last layer to the first. A layer with kernel k and stride s: neighbouring outputs are s "
+    "input pixels apart, and each output sees k of them; r outputs therefore span (r - 1) steps of s, plus one kernel.",
+    "Keep one running size, starting at 1 (one output unit), and update it once per layer, last layer first "
+    "(reversed(layers)).",
 )
+_RECEPTIVE_FIELD_KEY = ("(size - 1) * stride + kernel",)
 
 #: (kernel, stride) stacks the receptive-field check tries, with a name for the feedback.
 RECEPTIVE_FIELD_STACKS: dict[str, list[tuple[int, int]]] = {
@@ -43,7 +48,7 @@ def _receptive_field_variants(layers: list[tuple[int, int]]) -> dict[str, int]:
     }
 
 
-@register("receptive_field")
+@register("receptive_field", steps=_RECEPTIVE_FIELD_STEPS, key=_RECEPTIVE_FIELD_KEY)
 def check_receptive_field(fn: Callable[[list[tuple[int, int]]], int]) -> str:
     """Check a student ``receptive_field(layers) -> int`` against :func:`colorlab.models.pix2pix.receptive_field`.
 
@@ -55,7 +60,7 @@ def check_receptive_field(fn: Callable[[list[tuple[int, int]]], int]) -> str:
     name = "receptive_field"
     _require_function(fn, name)
     for description, layers in RECEPTIVE_FIELD_STACKS.items():
-        result = _call_student(fn, name, list(layers), hint=_RECEPTIVE_FIELD_HINT)
+        result = _call_student(fn, name, list(layers))
         expected = receptive_field(layers)
         try:
             value = float(result)
@@ -65,24 +70,29 @@ def check_receptive_field(fn: Callable[[list[tuple[int, int]]], int]) -> str:
             problem = f"for {description} {layers} you returned {result}, expected {expected}."
             variants = _receptive_field_variants(layers)
             if value == variants["sum"]:
-                hint = "Adding up the kernels ignores the strides: after a stride-2 layer, one step is 2 input pixels. "
+                hint = "Adding up the kernels ignores the strides: after a stride-2 layer, one step is 2 input pixels."
             elif value == variants["forward order"]:
-                hint = "Walk from the output back to the input: the last layer is applied first. "
+                hint = "Walk from the output back to the input: start with the last layer."
             elif value == variants["no minus one"]:
-                hint = "r units of a layer with stride s span (r - 1) * s + 1 pixels of its input, plus k - 1 for the kernel. "
+                hint = "r units of a layer with stride s are r - 1 steps apart (not r), plus one kernel."
             else:
-                hint = ""
-            raise NotYet(problem, hint + _RECEPTIVE_FIELD_HINT)
+                hint = None
+            raise NotYet(problem, hint)
     return (
         f"`{name}` is right on {len(RECEPTIVE_FIELD_STACKS)} stacks: each PatchGAN verdict sees a "
         f"{receptive_field(RECEPTIVE_FIELD_STACKS['the 70x70 PatchGAN'])} x 70 patch of the image."
     )
 
 
-_GENERATOR_LOSS_HINT = (
-    "G wants D to answer 'real' (label 1) on its output: -log(sigmoid(d_fake)) averaged over D's grid, "
-    "plus lambda = 100 times the mean absolute error |ab_fake - ab_real|."
+_GENERATOR_LOSS_STEPS = (
+    "The generator has two goals: fool the discriminator, and stay close to the true colours. Its loss is one "
+    "term for each, the second one weighted.",
+    "The GAN term is the binary cross-entropy of D's verdicts on the fake pairs against the label G wants "
+    "D to give; the other is the mean absolute (L1) error between fake and real ab, weighted by lambda = 100.",
+    "D outputs logits: turn them into probabilities with a sigmoid (or use a loss 'with logits'); G wants the "
+    "label 'real' (1), whose cross-entropy is minus the log of the probability, averaged over D's grid.",
 )
+_GENERATOR_LOSS_KEY = ("-torch.log(torch.sigmoid(d_fake)).mean()", "(ab_fake - ab_real).abs().mean()")
 
 
 def _generator_loss_cases() -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
@@ -96,7 +106,7 @@ def _generator_loss_cases() -> list[tuple[torch.Tensor, torch.Tensor, torch.Tens
     return cases
 
 
-@register("pix2pix_generator_loss")
+@register("pix2pix_generator_loss", steps=_GENERATOR_LOSS_STEPS, key=_GENERATOR_LOSS_KEY)
 def check_pix2pix_generator_loss(fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]) -> str:
     """Check a student ``g_loss(d_fake, ab_fake, ab_real) -> scalar``: vanilla GAN + 100 * L1.
 
@@ -110,7 +120,7 @@ def check_pix2pix_generator_loss(fn: Callable[[torch.Tensor, torch.Tensor, torch
     _require_function(fn, name)
     for index, (d_fake, ab_fake, ab_real) in enumerate(_generator_loss_cases()):
         given = (d_fake.clone(), ab_fake.clone(), ab_real.clone())
-        result = _call_student(fn, name, *given, hint=_GENERATOR_LOSS_HINT)
+        result = _call_student(fn, name, *given)
         try:
             value = float(result.detach()) if isinstance(result, torch.Tensor) else float(result)
         except (TypeError, ValueError, RuntimeError):
@@ -134,14 +144,14 @@ def check_pix2pix_generator_loss(fn: Callable[[torch.Tensor, torch.Tensor, torch
             "logits": "D outputs logits, not probabilities: apply torch.sigmoid first "
             "(or use F.binary_cross_entropy_with_logits).",
             "absolute": "pix2pix uses L1, the mean absolute error, not the squared error.",
-            "GAN term": "You left out the GAN term: -log(sigmoid(d_fake)).mean().",
+            "GAN term": "You left out the GAN term: G must also be rewarded for fooling D.",
             "halved": "Only D's loss is halved in pix2pix; the generator's is GAN + 100 * L1.",
         }
         problem = f"on test case {index + 1} you returned {value:.5g}, expected {expected['total'].item():.5g}."
         for mistake, variant in variants.items():
             if abs(value - variant) <= 1e-4 * max(abs(variant), 1e-6):
                 raise NotYet(problem, hints[mistake])
-        raise NotYet(problem, _GENERATOR_LOSS_HINT)
+        raise NotYet(problem)
     return (
         "`g_loss` = GAN + 100 * L1. With lambda = 100 the L1 term dominates in magnitude; the GAN term "
         "adds the push towards colours D finds realistic."
