@@ -193,7 +193,7 @@ def _run_train(args: argparse.Namespace) -> int:
 
 
 def _add_colorize(sub) -> None:
-    """``colorlab colorize IN... -o OUTDIR [--model M] [--intensity X] [--mode exact|fast|auto] [--format jpg|png]``."""
+    """``colorlab colorize IN... -o OUTDIR [--model M] [--intensity X] [--mode exact|fast|auto] [--film F] [--format jpg|png]``."""
     parser = sub.add_parser(
         "colorize",
         epilog=EXIT_CODES,
@@ -209,6 +209,10 @@ def _add_colorize(sub) -> None:
     parser.add_argument("--temperature", type=float, default=None, help="annealing temperature (classifiers)")
     parser.add_argument("--mode", choices=MODES, default="exact",
                         help="exact: float32; fast: reduced precision where the CPU/GPU has it; auto: fast where measured faster")
+    parser.add_argument("--film", choices=("panchromatic", "orthochromatic", "blue"), default=None,
+                        help="the emulsion of old photos: orthochromatic (about 1880s-1920s, blind to red) or blue "
+                        "(blue-sensitive plates, earlier); their grey is mapped back to the lightness the model "
+                        "expects, using its own colour guess (colorlab.film.restore); panchromatic: no mapping")
     parser.add_argument("--format", choices=("jpg", "png"), default="jpg")
     parser.add_argument("--quality", type=int, default=95, help="JPEG quality")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
@@ -216,11 +220,21 @@ def _add_colorize(sub) -> None:
 
 
 def _run_colorize(args: argparse.Namespace) -> int:
-    from colorlab.pipeline import colorize_files, resolve_model
+    from colorlab.io import missing_inputs
+    from colorlab.models.registry import resolve_model
 
     model = resolve_model(args.model)
     if args.model == "auto" and not args.quiet:
         _diagnostic(f"colorlab: model: {model} (auto)")
+    missing = missing_inputs(args.inputs)
+    if len(missing) == len(args.inputs):  # nothing to colorize: say so at once, without importing torch
+        for message in missing:
+            _diagnostic(f"colorlab: skipped: {message}")
+        _diagnostic(f"colorlab: {len(missing)} of {len(missing)} input(s) failed")
+        return EXIT_FAILED
+
+    from colorlab.pipeline import colorize_files
+
     written, errors = colorize_files(
         args.inputs,
         args.out,
@@ -228,6 +242,7 @@ def _run_colorize(args: argparse.Namespace) -> int:
         intensity=args.intensity,
         temperature=args.temperature,
         mode=args.mode,
+        film=args.film,
         fmt=args.format,
         quality=args.quality,
         progress=_progress(args),

@@ -38,7 +38,7 @@ import os
 import re
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Union
@@ -56,6 +56,7 @@ __all__ = [
     "SAVE_FORMATS",
     "load_image",
     "load_gray",
+    "missing_inputs",
     "save_image",
     "to_tensor",
     "to_numpy",
@@ -183,6 +184,15 @@ def _load_pixels(src: ImageSource) -> np.ndarray:
             "cannot load this type; pass a path, bytes, a binary file object, a PIL image or a numpy array",
         )
     return _pil_pixels(image, name)
+
+
+def missing_inputs(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """One-line messages, ``"<path>: file not found"``, for the paths that do not exist, in order.
+
+    The words of :func:`load_image` for a missing file, so that a batch can report missing inputs
+    before it loads anything (the command line does so without importing torch).
+    """
+    return [str(_error(str(path), "file not found")) for path in paths if not Path(path).exists()]
 
 
 def _read_path(path: Path, name: str) -> Image.Image:

@@ -29,11 +29,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from colorlab import color, inference
+from colorlab import film as emulsions
 from colorlab.device import get_device
 from colorlab.inference import Mode
-from colorlab.io import ColorlabError, ImageSource, load_image
-from colorlab.models.registry import DEFAULT_MODEL
-from colorlab.models.released import OFFICIAL_WEIGHTS, official_cached
+from colorlab.io import ColorlabError, ImageSource, load_image, missing_inputs
+from colorlab.models.registry import AUTO_ORDER, DEFAULT_MODEL, OFFICIAL_SUFFIX, resolve_model
+from colorlab.models.released import OFFICIAL_WEIGHTS
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -52,33 +53,6 @@ __all__ = [
 
 #: ``"auto"``, ``"default"``, a registered name (bundled weights), ``"NAME:official"``, or a loaded network.
 ModelLike = Union[str, nn.Module]
-
-#: A model key ending in this loads the authors' released weights (``"siggraph17:official"``).
-OFFICIAL_SUFFIX = ":official"
-
-#: What ``model="auto"`` tries, strongest first: the first whose weights are here is used.
-AUTO_ORDER = ("siggraph17" + OFFICIAL_SUFFIX, "eccv16" + OFFICIAL_SUFFIX, DEFAULT_MODEL)
-
-
-def resolve_model(model: str = "auto") -> str:
-    """The model key a name stands for: ``"auto"`` and ``"default"`` resolved, others unchanged.
-
-    ``"auto"`` is the first of :data:`AUTO_ORDER` whose weights are on this machine: the released
-    SIGGRAPH17 weights (run without hints) if cached, else the released ECCV16 weights if cached,
-    else the bundled default. It looks at the cache only; it never downloads.
-
-    >>> resolve_model("default")
-    'resnet18_classifier'
-    """
-    if model == "default":
-        return DEFAULT_MODEL
-    if model != "auto":
-        return model
-    for key in AUTO_ORDER:
-        name, _, weights = key.partition(":")
-        if not weights or official_cached(name):
-            return key
-    return DEFAULT_MODEL
 
 #: Rows converted at a time, so that a 24-megapixel photo needs a few hundred MB, not gigabytes.
 _ROWS_PER_CHUNK = 512
@@ -181,6 +155,7 @@ def colorize(
     *,
     size: int | None = None,
     mode: Mode = "exact",
+    film: str | None = None,
 ) -> np.ndarray:
     """Colorize a photo.
 
@@ -195,23 +170,36 @@ def colorize(
         temperature: for classification models, the annealed-mean temperature (None: the model's default).
         size: working side length (default: the model's ``input_size``).
         mode: ``"exact"``, ``"fast"`` or ``"auto"``: how the network runs (see :mod:`colorlab.inference`).
+        film: the emulsion an old photo was taken on, ``"orthochromatic"`` or ``"blue"`` (see
+            :mod:`colorlab.film`): its grey is mapped back to a panchromatic ``L`` with the
+            colorizer's own colour guess (:func:`colorlab.film.restore`) before colouring. None or
+            ``"panchromatic"``: the photo's lightness is used as it is.
 
     Returns:
         ``rgb (H, W, 3) uint8``, the same height and width as the input; its Lab lightness is the
-        input's, at full resolution.
+        input's, at full resolution (with ``film``: the recovered lightness, which the given film
+        would have recorded as the input's grey).
 
     Raises:
-        ColorlabError: unreadable image, unknown model or mode, or a negative intensity.
+        ColorlabError: unreadable image, unknown model, mode or film, or a negative intensity.
     """
     if not np.isfinite(intensity) or intensity < 0:
         raise ColorlabError(f"intensity must be a number >= 0, got {intensity}")
+    if film is not None and film not in emulsions.EMULSIONS:
+        raise ColorlabError(f"unknown film {film!r}; choose one of {', '.join(emulsions.EMULSIONS)}")
     rgb = load_image(image)
     height, width = rgb.shape[:2]
     lightness = torch.empty((1, 1, height, width), dtype=torch.float32)
     for rows in _chunks(height):
         lightness[0, :, rows] = color.rgb_to_l(torch.from_numpy(rgb[rows]).permute(2, 0, 1))
     del rgb
-    ab = colorize_l(lightness, model, temperature=temperature, size=size, mode=mode)
+    if film in (None, "panchromatic"):
+        ab = colorize_l(lightness, model, temperature=temperature, size=size, mode=mode)
+    else:  # an old emulsion: recover the panchromatic L with the model's colour guess, then colour that
+        net = get_model(model)
+        lightness, ab = emulsions.restore(
+            lightness, film, lambda guess: colorize_l(guess, net, temperature=temperature, size=size, mode=mode)
+        )
     ab.mul_(float(intensity))
     out = np.empty((height, width, 3), dtype=np.uint8)
     out_tensor = torch.from_numpy(out)
@@ -278,6 +266,7 @@ def colorize_files(
     intensity: float = 1.0,
     temperature: float | None = None,
     mode: Mode = "exact",
+    film: str | None = None,
     fmt: str = "jpg",
     quality: int = 95,
     progress: bool | None = True,
@@ -290,6 +279,7 @@ def colorize_files(
     before the model is loaded, and when nothing is left to do the model is never loaded.
 
     Args:
+        film: the emulsion of old photos (see :func:`colorize`); None: none.
         progress: True: a progress bar; False: none; None: only when stderr is a terminal.
         report: called with each one-line error message as it happens (e.g. to print it on
             stderr); the messages are returned too.
@@ -314,9 +304,8 @@ def colorize_files(
         if report is not None:
             report(message)
 
-    for source, _ in files:
-        if not source.exists():
-            fail(f"{source}: file not found")  # the words of colorlab.io.load_image
+    for message in missing_inputs(source for source, _ in files):
+        fail(message)
     files = [(source, rel) for source, rel in files if source.exists()]
     if not files:
         return written, errors
@@ -326,7 +315,7 @@ def colorize_files(
     bar = tqdm(list(zip(files, targets)), desc="colorize", unit="image", disable=None if progress is None else not progress)
     for (source, _), target in bar:
         try:
-            rgb = colorize(source, net, intensity=intensity, temperature=temperature, mode=mode)
+            rgb = colorize(source, net, intensity=intensity, temperature=temperature, mode=mode, film=film)
             written.append(save_image(target, rgb, quality=quality, source=source))
         except ColorlabError as error:
             fail(str(error))

@@ -92,7 +92,7 @@ class TrainConfig:
 
 @dataclass
 class History:
-    """Per-step losses and per-epoch validation metrics of a run; :meth:`plot` draws them."""
+    """Per-step losses and per-epoch validation metrics of a run; :func:`colorlab.viz.plot_history` draws them."""
 
     steps: list[int] = field(default_factory=list)
     losses: dict[str, list[float]] = field(default_factory=dict)

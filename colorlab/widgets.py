@@ -8,8 +8,12 @@ buttons), calls a plain function of the package when they change and shows what 
   :func:`colorlab.viz.show_hints`.
 * :class:`ColorizeApp` (notebook 08, and the Voila web app): upload photos, colorize them with a
   model and two sliders, download the result; every callback is a function of :mod:`colorlab.app`.
+* :class:`TuringTest` (notebook 09): real or colorized? One photo at a time, for a few seconds;
+  the trials and the score (fooling rate with its 95 % interval) come from :mod:`colorlab.turing`.
 
-ipywidgets is imported with this module, not with ``import colorlab``.
+ipywidgets is imported with this module, not with ``import colorlab``. Both ipywidgets 8 and 7.7
+(what Google Colab ships) work: the one difference that matters here, the ``FileUpload`` value,
+is handled by :func:`colorlab.app.read_uploads` and :func:`clear_upload`.
 """
 
 from __future__ import annotations
@@ -28,7 +32,23 @@ from torch import nn
 from colorlab import app, color, hints, viz
 from colorlab.io import ColorlabError
 
-__all__ = ["HintEditor", "ColorizeApp"]
+__all__ = ["HintEditor", "ColorizeApp", "TuringTest", "IPYWIDGETS_MAJOR", "clear_upload"]
+
+#: The major version of the installed ipywidgets (7 on Colab, 8 elsewhere).
+IPYWIDGETS_MAJOR = int(widgets.__version__.split(".")[0])
+
+
+def clear_upload(upload: widgets.FileUpload) -> None:
+    """Forget a ``FileUpload``'s files (frees their bytes; the same file can then be uploaded again).
+
+    ipywidgets 8: ``value = ()``. ipywidgets 7: ``value`` is read-only, computed from ``data`` and
+    ``metadata`` when the ``_counter`` changes, so those are emptied and the value set to ``{}``.
+    """
+    if IPYWIDGETS_MAJOR >= 8:
+        upload.value = ()
+    else:
+        upload.metadata, upload.data = [], []
+        upload.set_trait("value", {})
 
 
 class HintEditor(widgets.VBox):
@@ -246,7 +266,7 @@ class ColorizeApp(widgets.VBox):
             self.photos[name] = rgb
             first = first or name
         with self._quiet():
-            self.upload.value = ()  # frees the bytes; the same file can be uploaded again
+            clear_upload(self.upload)  # frees the bytes; the same file can be uploaded again
             if first is not None:
                 self.photo.options = list(self.photos)
                 self.photo.value = first
@@ -354,3 +374,84 @@ class ColorizeApp(widgets.VBox):
         if self.messages and not error:
             css = f"{css} colorlab-warning".strip()
         self.status.value = f'<div class="{css}">' + "<br>".join(lines) + "</div>"
+
+
+class TuringTest(widgets.VBox):
+    """The colorization Turing test: each photo shows for ``seconds``, then the judge answers "real" or "colorized".
+
+    The photo is replaced by a grey placeholder when its time is up (the answer buttons stay), or as
+    soon as an answer is given; the next photo follows. After the last one the widget shows
+    :meth:`colorlab.turing.TuringResult.summary`: the fooling rate with its 95 % interval, next to
+    Zhang et al.'s 32 %. The scoring is :func:`colorlab.turing.score_answers`, so a scripted answer
+    list gives the same report without a person (the static version in notebook 09).
+
+    Args:
+        trials: from :func:`colorlab.turing.make_trials` (real and colorized photos, shuffled).
+        seconds: how long each photo shows (Zhang et al.: about 1 s per pair); None: until answered.
+        side: longest side of the shown photo, in pixels.
+
+    Attributes:
+        answers: the answers so far, ``"real"`` / ``"colorized"``, one per trial shown.
+        result: the :class:`colorlab.turing.TuringResult` once every trial is answered, else None.
+    """
+
+    def __init__(self, trials, *, seconds: float | None = 2.0, side: int = 320):
+        from colorlab import turing
+
+        if not trials:
+            raise ColorlabError("the Turing test needs at least one trial")
+        self._turing = turing
+        self.trials = list(trials)
+        self.seconds = seconds
+        self.side = side
+        self.answers: list[str] = []
+        self.result = None
+        self._timer = None
+        self.progress = widgets.HTML()
+        self.image = widgets.Image(format="jpeg", layout=widgets.Layout(max_width=f"{side}px"))
+        self.buttons = [widgets.Button(description=answer, button_style="info") for answer in turing.ANSWERS]
+        for button, answer in zip(self.buttons, turing.ANSWERS):
+            button.on_click(lambda _button, answer=answer: self.answer(answer))
+        self.report = widgets.HTML()
+        super().__init__([self.progress, self.image, widgets.HBox(self.buttons), self.report])
+        self._show()
+
+    def _placeholder(self) -> bytes:
+        return app.preview_jpeg(torch.full((self.side // 2, self.side // 2, 3), 128, dtype=torch.uint8).numpy(), self.side)
+
+    def _show(self) -> None:
+        index = len(self.answers)
+        self.progress.value = f"photo {index + 1} of {len(self.trials)}: real or colorized?"
+        self.image.value = app.preview_jpeg(self.trials[index].rgb, self.side)
+        if self.seconds:
+            import asyncio
+
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                loop = None
+            if loop is not None:
+                self._timer = loop.call_later(self.seconds, self.hide)
+
+    def hide(self) -> None:
+        """Time is up: replace the photo by a grey placeholder until the judge answers."""
+        if self.result is None:
+            self.image.value = self._placeholder()
+
+    def answer(self, choice: str) -> None:
+        """Record ``"real"`` or ``"colorized"`` for the current photo, then show the next one or the score."""
+        if self.result is not None:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self.answers.append(choice)
+        if len(self.answers) < len(self.trials):
+            self._show()
+            return
+        self.result = self._turing.score_answers(self.trials, self.answers)
+        self.image.value = self._placeholder()
+        self.progress.value = "done"
+        for button in self.buttons:
+            button.disabled = True
+        self.report.value = html.escape(self.result.summary())

@@ -339,6 +339,19 @@ def _file(name: str, data: bytes) -> dict:
     return {"name": name, "type": "", "size": len(data), "content": memoryview(data), "last_modified": now}
 
 
+def _upload(colorize_app, *files: dict) -> None:
+    """What the browser does when files are uploaded, in the installed ipywidgets' own way."""
+    from colorlab import widgets
+
+    upload = colorize_app.upload
+    if widgets.IPYWIDGETS_MAJOR >= 8:
+        upload.value = files
+    else:  # ipywidgets 7 (Colab): metadata + data, then the counter the front end increments
+        upload.metadata = [{"name": f["name"], "type": f["type"], "size": f["size"], "lastModified": 0} for f in files]
+        upload.data = [bytes(f["content"]) for f in files]
+        upload._counter += 1
+
+
 @pytest.fixture
 def colorize_app():
     from colorlab import widgets
@@ -349,8 +362,8 @@ def colorize_app():
 def test_app_uploads_colorizes_and_offers_the_download(colorize_app, photo):
     assert colorize_app.model.value == "auto"  # nothing cached in tests: auto is the bundled default
     assert colorize_app.temperature.disabled is not app.uses_temperature("default")
-    colorize_app.upload.value = (_file("street.png", _encode(photo, "PNG")), _file("notes.jpg", b"not a photo"))
-    assert colorize_app.upload.value == ()  # consumed
+    _upload(colorize_app, _file("street.png", _encode(photo, "PNG")), _file("notes.jpg", b"not a photo"))
+    assert not colorize_app.upload.value  # consumed
     assert list(colorize_app.photos) == ["street.png"] and colorize_app.photo.value == "street.png"
     np.testing.assert_array_equal(colorize_app.result, app.colorize_photo(photo, "default", 1.0))
     status = colorize_app.status.value
@@ -363,7 +376,7 @@ def test_app_uploads_colorizes_and_offers_the_download(colorize_app, photo):
 
 
 def test_app_sliders_model_and_format(colorize_app, photo):
-    colorize_app.upload.value = (_file("street.png", _encode(photo, "PNG")),)
+    _upload(colorize_app, _file("street.png", _encode(photo, "PNG")))
     colorize_app.intensity.value = 2.0
     np.testing.assert_array_equal(colorize_app.result, app.colorize_photo(photo, "default", 2.0))
     colorize_app.model.value = "eccv16_small"
@@ -380,18 +393,18 @@ def test_app_sliders_model_and_format(colorize_app, photo):
 
 
 def test_app_shows_only_one_line_for_a_bad_or_oversize_upload(colorize_app, photo):
-    colorize_app.upload.value = (_file("notes.txt", b"hello"),)
+    _upload(colorize_app, _file("notes.txt", b"hello"))
     assert colorize_app.result is None and colorize_app.photos == {}
     assert 'class="colorlab-error' in colorize_app.status.value and "<br>" not in colorize_app.status.value
-    colorize_app.upload.value = (_file("huge.jpg", bytes(app.MAX_UPLOAD_BYTES + 1)),)
+    _upload(colorize_app, _file("huge.jpg", bytes(app.MAX_UPLOAD_BYTES + 1)))
     assert f"huge.jpg: file is 8.0 MB; the app takes photos up to {app.MAX_UPLOAD_MB}.0 MB" in colorize_app.status.value
     assert "Traceback" not in colorize_app.status.value
 
 
 def test_app_keeps_several_uploads_and_names_them_apart(colorize_app, photo):
     png = _encode(photo, "PNG")
-    colorize_app.upload.value = (_file("a.png", png), _file("b.png", _encode(photo[:40], "PNG")))
-    colorize_app.upload.value = (_file("a.png", png),)
+    _upload(colorize_app, _file("a.png", png), _file("b.png", _encode(photo[:40], "PNG")))
+    _upload(colorize_app, _file("a.png", png))
     assert list(colorize_app.photos) == ["a.png", "b.png", "a.png (2)"]
     assert colorize_app.photo.value == "a.png (2)"
     colorize_app.photo.value = "b.png"
@@ -399,7 +412,7 @@ def test_app_keeps_several_uploads_and_names_them_apart(colorize_app, photo):
 
 
 def test_app_reports_a_failing_model_in_one_line(colorize_app, photo, monkeypatch):
-    colorize_app.upload.value = (_file("a.png", _encode(photo, "PNG")),)
+    _upload(colorize_app, _file("a.png", _encode(photo, "PNG")))
 
     def broken(*args, **kwargs):
         raise RuntimeError("weights went missing\nstack")
@@ -442,7 +455,7 @@ def test_gallery_script_writes_before_after_jpegs_and_is_rerunnable(tmp_path, ca
 
 
 def test_app_says_when_official_weights_cannot_be_downloaded(colorize_app, photo, monkeypatch):
-    colorize_app.upload.value = (_file("a.png", _encode(photo, "PNG")),)
+    _upload(colorize_app, _file("a.png", _encode(photo, "PNG")))
     monkeypatch.setattr(app, "official_cached", lambda name: False)
 
     def offline(*args, **kwargs):

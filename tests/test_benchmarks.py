@@ -107,13 +107,18 @@ def test_bench_notebooks_times_each_notebook(tmp_path):
 
     folder = tmp_path / "notebooks"
     folder.mkdir()
-    for name, source in (("a_ok.ipynb", "import os\nprint(os.environ['COLORLAB_QUICK'])"), ("b_fails.ipynb", "raise ValueError('x')")):
+    full_only = "import os\nassert os.environ['COLORLAB_QUICK'] == '0'"  # passes in full mode only
+    for name, source in (("a_ok.ipynb", "import os\nprint(os.environ['COLORLAB_QUICK'])"), ("b_fails.ipynb", "raise ValueError('x')"),
+                         ("c_full.ipynb", full_only)):
         notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
         nbformat.write(notebook, folder / name)
     out = tmp_path / "bench_notebooks.json"
     _run_script("bench_notebooks.py", "--dir", str(folder), "--json", str(out))
     results = json.loads(out.read_text())
-    assert list(results["results"]) == ["a_ok.ipynb", "b_fails.ipynb"]
-    assert results["results"]["a_ok.ipynb"]["passed"] is True
-    assert results["results"]["b_fails.ipynb"]["passed"] is False
-    assert results["total_s"] == sum(row["seconds"] for row in results["results"].values())
+    rows = results["results"]
+    assert list(rows) == ["a_ok.ipynb", "b_fails.ipynb", "c_full.ipynb"]
+    assert [rows["a_ok.ipynb"][mode]["passed"] for mode in ("quick", "full")] == [True, True]
+    assert [rows["b_fails.ipynb"][mode]["passed"] for mode in ("quick", "full")] == [False, False]
+    assert [rows["c_full.ipynb"][mode]["passed"] for mode in ("quick", "full")] == [False, True]
+    for mode in ("quick", "full"):
+        assert results["totals_s"][mode] == sum(row[mode]["seconds"] for row in rows.values())

@@ -126,3 +126,19 @@ def test_models_runs_without_torch():
     result = _python("from colorlab.cli import main\nassert main(['models']) == 0\n" + _NO_TORCH)
     assert result.returncode == 0, result.stderr
     assert "resnet18_classifier (default)" in result.stdout
+
+
+def test_only_missing_inputs_are_reported_without_importing_torch(tmp_path):
+    code = (
+        "import sys\nfrom colorlab.cli import main\n"
+        f"status = main(['colorize', {str(tmp_path / 'gone.jpg')!r}, {str(tmp_path / 'nowhere')!r}, '-o', {str(tmp_path / 'out')!r}])\n"
+        "assert status == 1, status\n" + _NO_TORCH
+    )
+    result = _python(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[1:] == [
+        f"colorlab: skipped: {tmp_path / 'gone.jpg'}: file not found",
+        f"colorlab: skipped: {tmp_path / 'nowhere'}: file not found",
+        "colorlab: 2 of 2 input(s) failed",
+    ]
+    assert not (tmp_path / "out").exists()

@@ -19,10 +19,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "colorlab"
 #: (without a cycle) or any layer below, never one above.
 LAYERS = {
     0: ["colorlab", "colorlab.color", "colorlab.io", "colorlab.device"],
-    1: ["colorlab.bins", "colorlab.metrics", "colorlab.data", "colorlab.inference"],
+    1: ["colorlab.bins", "colorlab.metrics", "colorlab.data", "colorlab.inference", "colorlab.turing"],
     2: ["colorlab.models", "colorlab.weights"],
-    3: ["colorlab.pipeline", "colorlab.hints"],
-    4: ["colorlab.train", "colorlab.evaluation", "colorlab.opencv_dnn"],
+    3: ["colorlab.pipeline", "colorlab.hints", "colorlab.film"],
+    4: ["colorlab.train", "colorlab.evaluation", "colorlab.opencv_dnn", "colorlab.pretext"],
     5: ["colorlab.app", "colorlab.viz", "colorlab.exercises"],
     6: ["colorlab.cli", "colorlab.widgets", "colorlab.__main__"],
 }

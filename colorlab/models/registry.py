@@ -29,7 +29,7 @@ from colorlab.io import ColorlabError
 if TYPE_CHECKING:  # this module stays free of torch until a network is built
     from torch import nn
 
-__all__ = ["CATALOGUE", "DEFAULT_MODEL", "ModelInfo", "register", "available", "load", "describe", "load_state_dict_file", "apply_state_dict", "read_weights_file", "save_bundled", "bundled", "bundled_path", "BUNDLED_DIR"]
+__all__ = ["CATALOGUE", "DEFAULT_MODEL", "AUTO_ORDER", "OFFICIAL_SUFFIX", "resolve_model", "ModelInfo", "register", "available", "load", "describe", "load_state_dict_file", "apply_state_dict", "read_weights_file", "save_bundled", "bundled", "bundled_path", "BUNDLED_DIR"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,36 @@ CATALOGUE: dict[str, ModelInfo] = {
     "pix2pix_unet_small": ModelInfo("pix2pix", 1_829_682, 64),
     "pix2pix_resnet18_unet": ModelInfo("pix2pix", 14_310_818, 128),
 }
+
+
+#: A model key ending in this loads the authors' released weights (``"siggraph17:official"``).
+OFFICIAL_SUFFIX = ":official"
+
+#: What ``model="auto"`` tries, strongest first: the first whose weights are here is used.
+AUTO_ORDER = ("siggraph17" + OFFICIAL_SUFFIX, "eccv16" + OFFICIAL_SUFFIX, DEFAULT_MODEL)
+
+
+def resolve_model(model: str = "auto") -> str:
+    """The model key a name stands for: ``"auto"`` and ``"default"`` resolved, others unchanged.
+
+    ``"auto"`` is the first of :data:`AUTO_ORDER` whose weights are on this machine: the released
+    SIGGRAPH17 weights (run without hints) if cached, else the released ECCV16 weights if cached,
+    else the bundled default. It looks at the cache only; it never downloads.
+
+    >>> resolve_model("default")
+    'resnet18_classifier'
+    """
+    if model == "default":
+        return DEFAULT_MODEL
+    if model != "auto":
+        return model
+    from colorlab.models.released import official_cached
+
+    for key in AUTO_ORDER:
+        name, _, weights = key.partition(":")
+        if not weights or official_cached(name):
+            return key
+    return DEFAULT_MODEL
 
 
 @dataclass(frozen=True)
