@@ -43,7 +43,7 @@ app: $(LAB_STAMP)
 	$(VENV)/bin/voila $(APP_ARGS) notebooks/08_colorize_app.ipynb
 
 test: $(STAMP)
-	$(MAKE) --no-print-directory unit notebooks verify-notebooks student-notebooks widgets7
+	$(MAKE) --no-print-directory unit notebooks verify-notebooks student-notebooks widgets7 test-full
 
 unit: $(STAMP)
 	$(PY) -m pytest tests
@@ -51,7 +51,8 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	COLORLAB_QUICK=1 $(PY) -m pytest --nbval-lax --nbval-current-env notebooks/
 
-# Full mode: what students run (per-notebook times in notebooks/README.md).
+# Full mode: what students run, every notebook top to bottom (about 15 minutes on a 2-core CPU;
+# per-notebook times in notebooks/README.md, measured with benchmarks/bench_notebooks.py).
 test-full: $(STAMP)
 	COLORLAB_QUICK=0 $(PY) -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env notebooks/
 

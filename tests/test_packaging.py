@@ -173,3 +173,10 @@ def test_every_notebook_has_an_open_in_colab_badge_from_the_same_repository():
         linked = re.findall(r"\(https://colab\.research\.google\.com/github/([^/]+/[^/]+)/blob/main/notebooks/([^)]+)\)", text)
         assert {repo for repo, _ in linked} == {repository}, name
         assert sorted(notebook for _, notebook in linked) == [path.name for path in NOTEBOOKS], name
+
+
+def test_binder_opens_in_quick_mode_and_the_guide_says_why():
+    start = (ROOT / "binder" / "start").read_text()
+    assert 'export COLORLAB_QUICK="${COLORLAB_QUICK:-1}"' in start and 'exec "$@"' in start
+    guide = (ROOT / "notebooks" / "README.md").read_text()
+    assert "taskset -c 0" in guide and "Binder" in guide

@@ -436,8 +436,8 @@ def test_receptive_field_check(capsys):
     assert "Correct" in capsys.readouterr().out
     for student, hint in [
         (_sum_of_kernels, "ignores the strides"),
-        (_backward_formula_in_forward_order, "last layer is applied first"),
-        (_no_minus_one, "span (r - 1) * s + 1"),
+        (_backward_formula_in_forward_order, "start with the last layer"),
+        (_no_minus_one, "r - 1 steps apart"),
         (None, "still None"),
         (lambda layers: exec("raise NotImplementedError"), "NotImplementedError"),
     ]:
