@@ -42,8 +42,14 @@ lab: $(LAB_STAMP)
 app: $(LAB_STAMP)
 	$(VENV)/bin/voila $(APP_ARGS) notebooks/08_colorize_app.ipynb
 
+TEST_PARTS := unit notebooks verify-notebooks student-notebooks widgets7 test-full
+
+# every part, in order, stopping at the first failure; prints the wall time of each
 test: $(STAMP)
-	$(MAKE) --no-print-directory unit notebooks verify-notebooks student-notebooks widgets7 test-full
+	@for part in $(TEST_PARTS); do \
+	  start=$$(date +%s); $(MAKE) --no-print-directory $$part || exit 1; \
+	  echo "make test: $$part took $$(( $$(date +%s) - start )) s"; \
+	done
 
 unit: $(STAMP)
 	$(PY) -m pytest tests
