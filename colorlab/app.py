@@ -35,7 +35,7 @@ from torch import nn
 from colorlab import color
 from colorlab.pipeline import DEFAULT_MODEL, OFFICIAL_SUFFIX, colorize, get_model, grey_version, resolve_model
 from colorlab.io import ColorlabError, load_image
-from colorlab.models.released import official_cached, official_reachable
+from colorlab.models.released import OFFICIAL_WEIGHTS, official_cached, official_reachable
 
 __all__ = [
     "MAX_UPLOAD_MB",
@@ -83,7 +83,7 @@ QUALITY_RANGE = (50, 100, 1, 92)
 FORMATS = {"jpeg": ("image/jpeg", "jpg"), "png": ("image/png", "png")}
 
 #: Models with released ("official") weights that the app offers besides the bundled ones.
-OFFICIAL = ("eccv16", "siggraph17")
+OFFICIAL = tuple(OFFICIAL_WEIGHTS)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ This module imports neither torch nor a network: the command line asks it what i
 
 from __future__ import annotations
 
-import hashlib
 import os
 import urllib.parse
 import urllib.request
@@ -194,27 +193,21 @@ def download_released(names: Iterable[str], *, progress: bool | None = True) -> 
     return [official_weights_file(name, progress=progress) for name in names]
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def verify_released(names: Iterable[str] | None = None) -> list[tuple[str, Path, str]]:
     """Re-hash the cached released files: ``(name, path, "ok" | "not cached" | "MISMATCH: ...")``.
 
     A file is "ok" when its sha256 starts with the hash in its name (torch.hub's rule). Nothing
     is deleted: a mismatch is reported for the user to act on.
     """
+    from colorlab.data.download import _digests
+
     results = []
     for name in names if names is not None else OFFICIAL_WEIGHTS:
         path, info = official_file(name), _info(name)
         if not path.is_file():
             results.append((name, path, "not cached"))
             continue
-        digest = _sha256(path)
+        digest = _digests(path, ["sha256"])["sha256"]  # the download's own hashing
         ok = digest.startswith(info.sha256_prefix)
         results.append((name, path, "ok" if ok else f"MISMATCH: sha256 {digest[:16]}..., expected {info.sha256_prefix}..."))
     return results
